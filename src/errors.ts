@@ -1,0 +1,57 @@
+import { GraphQLError } from 'graphql';
+
+/** Error codes that clients see in `errors[].extensions.code`. Stable: clients branch on them. */
+export enum ErrorCode {
+  UNAUTHENTICATED = 'UNAUTHENTICATED',
+  FORBIDDEN = 'FORBIDDEN',
+  BAD_USER_INPUT = 'BAD_USER_INPUT',
+  NOT_FOUND = 'NOT_FOUND',
+  CONFLICT = 'CONFLICT',
+  SERVICE_UNAVAILABLE = 'SERVICE_UNAVAILABLE',
+  INTERNAL_SERVER_ERROR = 'INTERNAL_SERVER_ERROR',
+}
+
+/** Extra, client-safe detail attached to an error's extensions. */
+export type ErrorDetail = Readonly<Record<string, unknown>>;
+
+/**
+ * A domain or request error with a client-visible code. Messages are written for clients:
+ * they never contain tokens, secrets or internal detail.
+ */
+export class AppError extends GraphQLError {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, detail: ErrorDetail = {}) {
+    super(message, { extensions: { ...detail, code } });
+    this.code = code;
+    this.name = 'AppError';
+  }
+}
+
+/** Invalid client input. `field` names the offending input field (e.g. `input.items[0].quantity`). */
+export class BadUserInputError extends AppError {
+  constructor(field: string, message: string) {
+    super(ErrorCode.BAD_USER_INPUT, message, { field });
+  }
+}
+
+/** The object does not exist or the caller may not know it exists (indistinguishable on purpose). */
+export class NotFoundError extends AppError {
+  constructor(what: string) {
+    super(ErrorCode.NOT_FOUND, `${what} not found`);
+  }
+}
+
+/** The request is valid but conflicts with the current state (stock, order lifecycle, idempotency). */
+export class ConflictError extends AppError {
+  constructor(reason: string, message: string, detail: ErrorDetail = {}) {
+    super(ErrorCode.CONFLICT, message, { ...detail, reason });
+  }
+}
+
+/** The caller is authenticated but not allowed (for reasons other than a missing scope). */
+export class ForbiddenError extends AppError {
+  constructor(reason: string, message: string, detail: ErrorDetail = {}) {
+    super(ErrorCode.FORBIDDEN, message, { ...detail, reason });
+  }
+}
