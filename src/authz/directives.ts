@@ -1,7 +1,15 @@
+import { gql } from 'graphql-tag';
+
+/**
+ * The authorization directives. Add this to your type definitions to annotate your own schema;
+ * `applyAuthorization` enforces them. The scope catalog (`@scope` on the schema) is declared
+ * next to the schema itself (schema/scopes.graphql).
+ */
+export const authorizationDirectives = gql`
 """
 The caller's access token must carry the scope. On a type, it applies to every field of
 the type; on an interface, to every implementation; on a field, in addition to its type's.
-Repeat the directive to require several scopes (all must hold); use `anyOf` for alternatives.
+Repeat the directive to require several scopes (all must hold); use \`anyOf\` for alternatives.
 """
 directive @requiresScope(
   "One scope that is required."
@@ -24,11 +32,4 @@ directive @requiresScopes(scopes: [[String!]!]!) on OBJECT | INTERFACE | FIELD_D
 
 "Declares a scope that this resource server understands (the scope catalog)."
 directive @scope(name: String!, description: String!) repeatable on SCHEMA
-
-extend schema
-  @scope(name: "read:profile", description: "Read the caller's profile")
-  @scope(name: "read:email", description: "Read the email address on a profile")
-  @scope(name: "write:profile", description: "Change the caller's profile")
-  @scope(name: "read:orders", description: "Read the caller's orders")
-  @scope(name: "write:orders", description: "Place and cancel the caller's orders")
-  @scope(name: "admin:orders", description: "Read every customer's orders and move orders through their lifecycle")
+`;

@@ -1,0 +1,67 @@
+import type { ClientPrincipal, UserPrincipal } from './principal.js';
+import { parseScopes } from './scopes.js';
+import { TokenError } from './token-error.js';
+
+/**
+ * Builds the frozen principal for a verified token's claims.
+ *
+ * - client id: `client_id` (RFC 9068 §2.2), else `azp`, else `cid` (Okta).
+ * - `client` when `sub` is absent or equals the client id (RFC 9068 §2.2: for client credentials
+ *   grants `sub` identifies the client), otherwise `user`.
+ * - name: `name`, else `preferred_username`.
+ *
+ * Claims of the wrong JSON type are treated as absent, except `sub`, which must be a string when present.
+ *
+ * @param issuer The verified `iss`.
+ * @throws {TokenError} `invalid_claim` when `sub` is not a string; `missing_claim` when there is
+ *   neither `sub` nor a client id, so nobody could be named.
+ */
+export function principalFromClaims(
+  claims: Readonly<Record<string, unknown>>,
+  issuer: string,
+): UserPrincipal | ClientPrincipal {
+  const sub = claims['sub'];
+  if (sub !== undefined && (typeof sub !== 'string' || sub.length === 0)) throw new TokenError('invalid_claim');
+  const clientId = firstString(claims, ['client_id', 'azp', 'cid']);
+
+  const common = {
+    issuer,
+    clientId,
+    scopes: parseScopes(claims),
+    audience: Object.freeze(audienceList(claims['aud'])),
+    expiresAt: numberClaim(claims['exp']),
+    tokenId: stringClaim(claims['jti']),
+    acr: stringClaim(claims['acr']),
+    authTime: numberClaim(claims['auth_time']),
+    name: firstString(claims, ['name', 'preferred_username']),
+  };
+
+  if (sub === undefined || sub === clientId) {
+    const subject = sub ?? clientId;
+    if (subject === undefined) throw new TokenError('missing_claim');
+    return Object.freeze<ClientPrincipal>({ kind: 'client', subject, ...common });
+  }
+  return Object.freeze<UserPrincipal>({ kind: 'user', subject: sub, ...common });
+}
+
+function audienceList(aud: unknown): string[] {
+  if (typeof aud === 'string') return [aud];
+  if (Array.isArray(aud)) return aud.filter((member): member is string => typeof member === 'string');
+  return [];
+}
+
+function firstString(claims: Readonly<Record<string, unknown>>, names: readonly string[]): string | undefined {
+  for (const name of names) {
+    const value = stringClaim(claims[name]);
+    if (value !== undefined) return value;
+  }
+  return undefined;
+}
+
+function stringClaim(value: unknown): string | undefined {
+  return typeof value === 'string' && value.length > 0 ? value : undefined;
+}
+
+function numberClaim(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}

@@ -1,0 +1,112 @@
+import { type ApolloServerPlugin, type GraphQLRequestContext, HeaderMap } from '@apollo/server';
+import { type FragmentDefinitionNode, Kind } from 'graphql';
+import type { Principal } from '../auth/principal.js';
+import { bearerChallenge } from '../http/www-authenticate.js';
+import type { Logger } from '../logger.js';
+import type { AuthorizationIndex } from './authorization-index.js';
+import { denialError } from './denial-error.js';
+import type { AuthorizationContext, AuthorizationMode } from './field-guard.js';
+import { type OperationPlan, planOperation } from './operation-plan.js';
+import { evaluate } from './requirement.js';
+
+export interface AuthorizationPluginOptions {
+  readonly index: AuthorizationIndex;
+  /** Default: 'filter'. */
+  readonly mode?: AuthorizationMode;
+  /** `realm` of WWW-Authenticate challenges. */
+  readonly realm: string;
+  /** RFC 9728 protected resource metadata URL, advertised in challenges. */
+  readonly resourceMetadataUrl: string;
+}
+
+interface PluginContext extends AuthorizationContext {
+  readonly requestId: string;
+  readonly log: Logger;
+}
+
+function fragmentsOf(document: GraphQLRequestContext<PluginContext>['document']): Record<string, FragmentDefinitionNode> {
+  const fragments: Record<string, FragmentDefinitionNode> = {};
+  for (const def of document?.definitions ?? []) {
+    if (def.kind === Kind.FRAGMENT_DEFINITION) fragments[def.name.value] = def;
+  }
+  return fragments;
+}
+
+function logDenials(log: Logger, principal: Principal, plan: OperationPlan, mode: AuthorizationMode): void {
+  const who =
+    principal.kind === 'anonymous'
+      ? { subject: null, clientId: null }
+      : { subject: principal.subject, clientId: principal.clientId ?? null };
+  for (const d of plan.denied) {
+    log.info(
+      { event: mode === 'dry-run' ? 'authz.would_deny' : 'authz.denied', ...who, path: d.path, field: d.coordinate, reason: d.denial.reason, missingScopes: d.denial.missingScopes },
+      mode === 'dry-run' ? 'field would be denied (dry-run)' : 'field denied',
+    );
+  }
+}
+
+/**
+ * Decides the whole operation before execution (RFC 6750 §3.1 outcomes):
+ * - every requested root field denied → 401 (no token) or 403 `insufficient_scope` naming the
+ *   scopes that would satisfy the whole request; nothing executes;
+ * - a mutation with any denied root field is rejected whole, before any side effect;
+ * - mode `reject`: any denied field rejects the operation; `dry-run`: only logs;
+ * - otherwise execution proceeds and the schema's field guards null out the denied fields.
+ */
+export function authorizationPlugin(options: AuthorizationPluginOptions): ApolloServerPlugin<PluginContext> {
+  const mode = options.mode ?? 'filter';
+  return {
+    async requestDidStart() {
+      return {
+        async responseForOperation(rc) {
+          const { contextValue, operation, schema } = rc;
+          const plan = planOperation({
+            schema,
+            index: options.index,
+            guard: contextValue.guard,
+            operation,
+            fragments: fragmentsOf(rc.document),
+            variables: rc.request.variables,
+          });
+          if (plan.denied.length === 0) return null;
+          logDenials(contextValue.log, contextValue.principal, plan, mode);
+          if (mode === 'dry-run') return null;
+
+          const deniedRoots = plan.rootFields.filter((r) => !r.decision.allowed);
+          const reject =
+            (deniedRoots.length > 0 && deniedRoots.length === plan.rootFields.length) ||
+            (plan.operationType === 'mutation' && deniedRoots.length > 0) ||
+            mode === 'reject';
+          if (!reject) return null;
+          return rejection(contextValue.principal, plan, options);
+        },
+      };
+    },
+  };
+}
+
+function rejection(principal: Principal, plan: OperationPlan, options: AuthorizationPluginOptions) {
+  const errors = plan.denied.map((d) => ({ ...denialError(d.denial).toJSON(), path: d.path.split('.') }));
+  const headers = new HeaderMap();
+  let status: number;
+  if (principal.kind === 'anonymous') {
+    status = 401;
+    // RFC 6750 §3.1: no error code when the request carried no credentials.
+    headers.set('www-authenticate', bearerChallenge({ realm: options.realm, resourceMetadata: options.resourceMetadataUrl }));
+  } else {
+    status = 403;
+    const whole = evaluate(plan.requirement, principal);
+    const userRequired = !whole.allowed && whole.reason === 'user_required';
+    headers.set(
+      'www-authenticate',
+      bearerChallenge({
+        realm: options.realm,
+        error: 'insufficient_scope',
+        errorDescription: userRequired ? 'a token issued for a user is required' : 'the access token lacks the required scope',
+        scope: whole.allowed ? [] : [...whole.requiredScopes],
+        resourceMetadata: options.resourceMetadataUrl,
+      }),
+    );
+  }
+  return { http: { status, headers }, body: { kind: 'single' as const, singleResult: { errors } } };
+}

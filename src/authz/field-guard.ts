@@ -1,0 +1,51 @@
+import type { Principal } from '../auth/principal.js';
+import type { AppError } from '../errors.js';
+import { denialError } from './denial-error.js';
+import { type Decision, type Requirement, evaluate } from './requirement.js';
+
+/** How denials are enforced. */
+export type AuthorizationMode =
+  /** Partial data: denied fields are null with an error (default). */
+  | 'filter'
+  /** Any denial rejects the whole operation before execution. */
+  | 'reject'
+  /** Nothing is denied; what would have been denied is logged (for rolling out new rules). */
+  | 'dry-run';
+
+/**
+ * Per-request authorization state: decisions for the request's principal, memoised per
+ * requirement (requirements are interned by the index, so identity is a sound key).
+ */
+export class FieldGuard {
+  readonly #principal: Principal;
+  readonly #enforce: boolean;
+  readonly #decisions = new Map<Requirement, Decision>();
+
+  constructor(principal: Principal, mode: AuthorizationMode) {
+    this.#principal = principal;
+    this.#enforce = mode !== 'dry-run';
+  }
+
+  /** Decision for this request's principal. */
+  decide(r: Requirement): Decision {
+    let d = this.#decisions.get(r);
+    if (d === undefined) {
+      d = evaluate(r, this.#principal);
+      this.#decisions.set(r, d);
+    }
+    return d;
+  }
+
+  /** The error to resolve a field to, or undefined when it may resolve. Synchronous: no promise per field. */
+  check(r: Requirement): AppError | undefined {
+    const d = this.decide(r);
+    if (d.allowed || !this.#enforce) return undefined;
+    return denialError(d);
+  }
+}
+
+/** What the authorization layer needs from the GraphQL context. */
+export interface AuthorizationContext {
+  readonly principal: Principal;
+  readonly guard: FieldGuard;
+}

@@ -1,0 +1,108 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+import SQLite from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect, sql, type LogEvent } from 'kysely';
+import pg from 'pg';
+
+import type { DatabaseConfig, PostgresConfig, SqliteConfig } from './database-config.js';
+import type { DatabaseSchema } from './database-schema.js';
+import { pgTypeParsers } from './pg-type-parsers.js';
+
+export type { DatabaseConfig, PostgresConfig, SqliteConfig } from './database-config.js';
+export { parseDatabaseUrl } from './database-url.js';
+
+export type DatabaseDialect = 'sqlite' | 'postgres';
+
+/** An open database: the Kysely handle shared by all requests, and its lifecycle. */
+export interface Database {
+  readonly db: Kysely<DatabaseSchema>;
+  readonly dialect: DatabaseDialect;
+  /** Runs `select 1`; rejects when the database cannot be reached. */
+  ping(): Promise<void>;
+  /** Closes the connection or pool. Idempotent. */
+  close(): Promise<void>;
+}
+
+export interface CreateDatabaseOptions {
+  /**
+   * Called once per SQL statement sent to the database (including `begin`/`commit` and
+   * statements that fail), with its SQL text. Used by tests to count statements.
+   */
+  onQuery?: (sql: string) => void;
+}
+
+/** How long a SQLite connection waits for another process's write lock, in milliseconds. */
+const SQLITE_BUSY_TIMEOUT_MS = 5000;
+const DEFAULT_POOL_SIZE = 10;
+const IDENTIFIER_LIST = /^[A-Za-z_][A-Za-z0-9_$]*(?:,[A-Za-z_][A-Za-z0-9_$]*)*$/;
+
+/**
+ * Opens a database and checks that it answers. Throws when the configuration is invalid
+ * or the database is unreachable (the pool is closed again in that case).
+ */
+export async function createDatabase(config: DatabaseConfig, options: CreateDatabaseOptions = {}): Promise<Database> {
+  const log = options.onQuery === undefined ? undefined : queryLogger(options.onQuery);
+  const opened = config.kind === 'sqlite' ? openSqlite(config) : openPostgres(config);
+  const db = new Kysely<DatabaseSchema>({ dialect: opened.dialect, ...(log ? { log } : {}) });
+
+  let closed: Promise<void> | undefined;
+  const database: Database = {
+    db,
+    dialect: config.kind,
+    async ping() {
+      await sql`select 1`.execute(db);
+    },
+    close() {
+      closed ??= db.destroy();
+      return closed;
+    },
+  };
+  try {
+    await database.ping();
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+  return database;
+}
+
+function queryLogger(onQuery: (sql: string) => void): (event: LogEvent) => void {
+  return (event) => onQuery(event.query.sql);
+}
+
+function openSqlite(config: SqliteConfig): { dialect: SqliteDialect } {
+  const inMemory = config.filename === ':memory:' || config.filename === '';
+  if (!inMemory) mkdirSync(dirname(config.filename), { recursive: true });
+  const connection = new SQLite(config.filename, { timeout: SQLITE_BUSY_TIMEOUT_MS });
+  // WAL lets readers proceed while one writer commits; in-memory databases cannot use it.
+  if (!inMemory) connection.pragma('journal_mode = WAL');
+  // SQLite leaves foreign keys off per connection unless asked.
+  connection.pragma('foreign_keys = ON');
+  connection.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+  return { dialect: new SqliteDialect({ database: connection }) };
+}
+
+function openPostgres(config: PostgresConfig): { dialect: PostgresDialect } {
+  const poolSize = config.poolSize ?? DEFAULT_POOL_SIZE;
+  if (!Number.isInteger(poolSize) || poolSize < 1) {
+    throw new Error(`Database poolSize must be a positive integer, got ${String(config.poolSize)}`);
+  }
+  const settings = ['-c TimeZone=UTC'];
+  if (config.searchPath !== undefined) {
+    if (!IDENTIFIER_LIST.test(config.searchPath)) {
+      throw new Error('Database searchPath must be a comma-separated list of plain identifiers');
+    }
+    settings.push(`-c search_path=${config.searchPath}`);
+  }
+  const pool = new pg.Pool({
+    connectionString: config.url,
+    max: poolSize,
+    options: settings.join(' '),
+    types: pgTypeParsers,
+  });
+  // An idle client that loses its connection emits 'error' on the pool; without a
+  // listener that would crash the process. The pool discards the client by itself.
+  pool.on('error', () => {});
+  return { dialect: new PostgresDialect({ pool }) };
+}

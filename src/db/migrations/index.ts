@@ -1,0 +1,14 @@
+import type { Migration } from 'kysely';
+
+import type { DatabaseDialect } from '../database.js';
+import { initialSchema } from './0001-initial-schema.js';
+
+/**
+ * Every migration, by name; names sort in the order they run. Imported statically so the
+ * set is fixed at build time. Append new entries; never rename or edit an applied one.
+ */
+export function migrations(dialect: DatabaseDialect): Record<string, Migration> {
+  return {
+    '0001-initial-schema': initialSchema(dialect),
+  };
+}
