@@ -1,0 +1,292 @@
+import { createLocalJWKSet, jwtVerify, type JSONWebKeySet, type JWSAlgorithm, type JWTVerifyGetKey } from 'jose';
+import { principalFromClaims } from './claims-principal.js';
+import { discoverIssuer, DiscoveryError, DEFAULT_DISCOVERY_TIMEOUT_MS } from './discovery.js';
+import { translateJoseError } from './jose-error-translation.js';
+import { inspectJwsHeader, normalizeMediaType } from './jws-header.js';
+import type { ClientPrincipal, UserPrincipal } from './principal.js';
+import { createRemoteKeySet } from './remote-key-set.js';
+import { AuthServiceUnavailableError } from './token-error.js';
+import { DEFAULT_CACHE_MAX_ENTRIES, VerifiedTokenCache } from './verified-token-cache.js';
+
+/** Asymmetric JWS algorithms a verifier may accept. HMAC and `none` are never accepted (RFC 8725 §3.1). */
+export const ASYMMETRIC_ALGORITHMS: readonly string[] = Object.freeze([
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+]);
+
+/** Default accepted algorithms. */
+export const DEFAULT_ALGORITHMS: readonly string[] = Object.freeze(ASYMMETRIC_ALGORITHMS.filter((alg) => alg !== 'Ed25519'));
+
+/** Default accepted `typ` header values (RFC 9068 §2.1). */
+export const DEFAULT_TOKEN_TYPES: readonly string[] = Object.freeze(['at+jwt', 'application/at+jwt']);
+
+/** Default claims that must be present, besides what the issuer and audience checks imply. */
+export const DEFAULT_REQUIRED_CLAIMS: readonly string[] = Object.freeze(['iss', 'exp', 'aud']);
+
+/** Options for {@link createTokenVerifier}. */
+export interface TokenVerifierOptions {
+  /** Expected `iss`, compared exactly; also where metadata is discovered (RFC 8414 §3). */
+  issuer: string;
+  /** This resource server's identifier; the token's `aud` must contain it. */
+  audience: string;
+  /** Key set URL. Default: the `jwks_uri` from the issuer's discovered metadata. */
+  jwksUri?: string;
+  /** A local key set used instead of fetching one (the development issuer). Takes precedence over `jwksUri`. */
+  keys?: JSONWebKeySet;
+  /**
+   * Accepted `alg` values; asymmetric only (see {@link ASYMMETRIC_ALGORITHMS}).
+   * Default: RS256/384/512, PS256/384/512, ES256/384/512, EdDSA.
+   */
+  algorithms?: string[];
+  /**
+   * Accepted `typ` header values, compared case-insensitively with or without the `application/`
+   * prefix (RFC 8725 §3.11). Default: `at+jwt` (RFC 9068 §4).
+   */
+  tokenTypes?: string[];
+  /** Leeway for `exp` and `nbf`, in seconds. Default: 30. */
+  clockToleranceSec?: number;
+  /** Claims that must be present. Default: `iss`, `exp`, `aud`. */
+  requiredClaims?: string[];
+  /** Timeout for each metadata request, in milliseconds. Default: 5000. */
+  discoveryTimeoutMs?: number;
+  /** Timeout for each key set request, in milliseconds. Default: 5000. */
+  jwksTimeoutMs?: number;
+  /**
+   * Minimum time between key set fetches, in milliseconds (an unknown `kid` refetches at most this
+   * often; a failed fetch is not retried sooner). Default: 30000.
+   */
+  jwksCooldownMs?: number;
+  /** Age after which cached keys are refreshed, in milliseconds. Default: 600000 (10 minutes). */
+  jwksCacheMaxAgeMs?: number;
+  /** First delay before retrying failed discovery or key loading, in milliseconds; doubles per failure. Default: 1000. */
+  retryInitialDelayMs?: number;
+  /** Upper bound on the retry delay, in milliseconds. Default: 60000. */
+  retryMaxDelayMs?: number;
+  /** fetch implementation for metadata and keys. Default: the global `fetch`. */
+  fetch?: typeof fetch;
+  /** Clock for `exp`/`nbf` and the cache. Default: `() => new Date()`. */
+  currentDate?: () => Date;
+  /** Bound on cached verified tokens; 0 disables the cache. Default: 10000. */
+  cacheMaxEntries?: number;
+}
+
+/** Whether tokens can be verified now, and if not, why (for operators: readiness probes, logs). */
+export interface TokenVerifierStatus {
+  ready: boolean;
+  reason?: string;
+}
+
+/** Verifies JWT access tokens (RFC 9068) from one issuer for one audience. */
+export interface TokenVerifier {
+  /**
+   * Verifies a bearer token and returns who it identifies.
+   * @throws {TokenError} the token is not acceptable (answer 401 invalid_token).
+   * @throws {AuthServiceUnavailableError} keys cannot be obtained and none are cached (answer 503).
+   */
+  verify(token: string): Promise<UserPrincipal | ClientPrincipal>;
+  /**
+   * Resolves once metadata is discovered and keys are loaded; when they are not, tries now.
+   * @throws {AuthServiceUnavailableError} with `reason` `discovery_failed` or `jwks_unavailable`.
+   */
+  ready(): Promise<void>;
+  status(): TokenVerifierStatus;
+  /** Stops background retries and empties the cache. */
+  close(): void;
+}
+
+/**
+ * Creates a verifier. With `keys` it is ready at once; otherwise it starts discovering the issuer and
+ * loading its keys immediately, and on failure keeps retrying in the background with exponential
+ * backoff (timers do not keep the process alive) until it succeeds or is closed.
+ *
+ * @throws {TypeError} on invalid options (for example an HMAC or `none` algorithm).
+ */
+export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
+  const settings = validateOptions(options);
+  const cache = new VerifiedTokenCache(options.cacheMaxEntries ?? DEFAULT_CACHE_MAX_ENTRIES);
+  const now = options.currentDate ?? (() => new Date());
+  const retryInitialDelayMs = options.retryInitialDelayMs ?? 1000;
+  const retryMaxDelayMs = options.retryMaxDelayMs ?? 60_000;
+
+  let getKey: JWTVerifyGetKey | undefined = options.keys ? createLocalJWKSet(options.keys) : undefined;
+  let lastError: AuthServiceUnavailableError | undefined;
+  let pending: Promise<void> | undefined;
+  let retryTimer: NodeJS.Timeout | undefined;
+  let failures = 0;
+  let closed = false;
+
+  const loadKeys = async (): Promise<JWTVerifyGetKey> => {
+    let jwksUri = options.jwksUri;
+    if (jwksUri === undefined) {
+      try {
+        const metadata = await discoverIssuer(options.issuer, {
+          timeoutMs: options.discoveryTimeoutMs ?? DEFAULT_DISCOVERY_TIMEOUT_MS,
+          ...(options.fetch ? { fetch: options.fetch } : {}),
+        });
+        jwksUri = metadata.jwks_uri;
+      } catch (error) {
+        const message = error instanceof DiscoveryError ? error.message : `metadata discovery for ${options.issuer} failed`;
+        throw new AuthServiceUnavailableError('discovery_failed', message, { cause: error });
+      }
+    }
+    const keySet = createRemoteKeySet(new URL(jwksUri), {
+      ...(options.jwksTimeoutMs !== undefined ? { timeoutMs: options.jwksTimeoutMs } : {}),
+      ...(options.jwksCooldownMs !== undefined ? { cooldownMs: options.jwksCooldownMs } : {}),
+      ...(options.jwksCacheMaxAgeMs !== undefined ? { cacheMaxAgeMs: options.jwksCacheMaxAgeMs } : {}),
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+    });
+    await keySet.load();
+    return keySet.getKey;
+  };
+
+  const scheduleRetry = (): void => {
+    if (closed || retryTimer !== undefined) return;
+    const base = Math.min(retryInitialDelayMs * 2 ** failures, retryMaxDelayMs);
+    failures += 1;
+    // ±20 % jitter so a fleet of servers does not retry in lockstep.
+    const delay = Math.round(base * (0.8 + Math.random() * 0.4));
+    retryTimer = setTimeout(() => {
+      retryTimer = undefined;
+      initialize().catch(() => undefined);
+    }, delay);
+    retryTimer.unref();
+  };
+
+  const initialize = (): Promise<void> => {
+    if (getKey !== undefined) return Promise.resolve();
+    pending ??= loadKeys()
+      .then(
+        (loaded) => {
+          getKey = loaded;
+          lastError = undefined;
+          failures = 0;
+          if (retryTimer !== undefined) clearTimeout(retryTimer);
+          retryTimer = undefined;
+        },
+        (error: unknown) => {
+          lastError =
+            error instanceof AuthServiceUnavailableError
+              ? error
+              : new AuthServiceUnavailableError('jwks_unavailable', 'key loading failed', { cause: error });
+          scheduleRetry();
+          throw lastError;
+        },
+      )
+      .finally(() => {
+        pending = undefined;
+      });
+    return pending;
+  };
+
+  const keysForVerification = async (): Promise<JWTVerifyGetKey> => {
+    if (getKey !== undefined) return getKey;
+    // Wait for the very first attempt at start-up; after a failure, answer at once instead of
+    // holding requests for as long as an unreachable server takes to time out.
+    if (lastError === undefined && pending !== undefined) await pending;
+    if (getKey !== undefined) return getKey;
+    throw lastError ?? new AuthServiceUnavailableError('jwks_unavailable', 'keys not loaded');
+  };
+
+  if (getKey === undefined) initialize().catch(() => undefined);
+
+  return {
+    async verify(token) {
+      const cached = cache.get(token, now());
+      if (cached !== undefined) return cached;
+
+      inspectJwsHeader(token, settings);
+      const key = await keysForVerification();
+      const currentDate = now();
+      let payload: Record<string, unknown>;
+      try {
+        ({ payload } = await jwtVerify(token, key, {
+          issuer: options.issuer,
+          audience: options.audience,
+          algorithms: [...settings.algorithms] as JWSAlgorithm[],
+          clockTolerance: settings.clockToleranceSec,
+          requiredClaims: settings.requiredClaims,
+          currentDate,
+        }));
+      } catch (error) {
+        throw translateJoseError(error);
+      }
+      const principal = principalFromClaims(payload, options.issuer);
+      cache.set(token, principal, currentDate);
+      return principal;
+    },
+    ready: initialize,
+    status() {
+      if (getKey !== undefined) return { ready: true };
+      return { ready: false, reason: lastError?.message ?? 'discovering the issuer and loading its keys' };
+    },
+    close() {
+      closed = true;
+      if (retryTimer !== undefined) clearTimeout(retryTimer);
+      retryTimer = undefined;
+      cache.clear();
+    },
+  };
+}
+
+interface Settings {
+  algorithms: ReadonlySet<string>;
+  tokenTypes: ReadonlySet<string>;
+  clockToleranceSec: number;
+  requiredClaims: string[];
+}
+
+function validateOptions(options: TokenVerifierOptions): Settings {
+  try {
+    const url = new URL(options.issuer);
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new TypeError();
+  } catch {
+    throw new TypeError('issuer must be an http(s) URL');
+  }
+  if (typeof options.audience !== 'string' || options.audience.length === 0) throw new TypeError('audience must be a non-empty string');
+  if (options.jwksUri !== undefined && options.keys === undefined) {
+    try {
+      new URL(options.jwksUri);
+    } catch {
+      throw new TypeError('jwksUri must be an absolute URL');
+    }
+  }
+
+  const algorithms = options.algorithms ?? DEFAULT_ALGORITHMS;
+  const refused = algorithms.filter((alg) => !ASYMMETRIC_ALGORITHMS.includes(alg));
+  if (algorithms.length === 0 || refused.length > 0) {
+    throw new TypeError(`algorithms must be a non-empty list of asymmetric JWS algorithms; refused: ${refused.join(', ') || '(empty list)'}`);
+  }
+
+  const tokenTypes = options.tokenTypes ?? DEFAULT_TOKEN_TYPES;
+  if (tokenTypes.length === 0) throw new TypeError('tokenTypes must not be empty');
+
+  const clockToleranceSec = options.clockToleranceSec ?? 30;
+  if (!Number.isFinite(clockToleranceSec) || clockToleranceSec < 0) throw new TypeError('clockToleranceSec must be a non-negative number');
+
+  for (const [name, value] of [
+    ['discoveryTimeoutMs', options.discoveryTimeoutMs],
+    ['jwksTimeoutMs', options.jwksTimeoutMs],
+    ['jwksCooldownMs', options.jwksCooldownMs],
+    ['jwksCacheMaxAgeMs', options.jwksCacheMaxAgeMs],
+    ['retryInitialDelayMs', options.retryInitialDelayMs],
+    ['retryMaxDelayMs', options.retryMaxDelayMs],
+  ] as const) {
+    if (value !== undefined && (!Number.isInteger(value) || value < 0)) throw new TypeError(`${name} must be a non-negative integer`);
+  }
+
+  return {
+    algorithms: new Set(algorithms),
+    tokenTypes: new Set(tokenTypes.map(normalizeMediaType)),
+    clockToleranceSec,
+    requiredClaims: [...(options.requiredClaims ?? DEFAULT_REQUIRED_CLAIMS)],
+  };
+}

@@ -1,0 +1,87 @@
+import DataLoader from 'dataloader';
+import type { Kysely } from 'kysely';
+
+import type { DatabaseSchema, OrderItemRow, OrderRow, ProductRow, ProfileRow } from '../db/database-schema.js';
+import { findProductsByIds } from './catalog/product-repository.js';
+import { findItemsByOrderIds, findOrdersByIds } from './orders/order-repository.js';
+import { findOrCreateProfile, findProfilesByIds, type ProfileIdentity } from './profile/profile-repository.js';
+import { isRowId } from './row-id.js';
+
+/** Key of the caller-profile loader: who is calling, and the name to use if the profile is new. */
+export interface CallerProfileKey extends ProfileIdentity {
+  readonly displayName: string;
+}
+
+/**
+ * Per-request batching caches. Each id loader turns all loads of one tick into a single
+ * `where id in (…)` statement and resolves in key order, with null (or an empty list)
+ * for ids that do not exist. Create them per request: they cache rows for its lifetime.
+ */
+export interface Loaders {
+  readonly productById: DataLoader<number, ProductRow | null>;
+  readonly orderById: DataLoader<number, OrderRow | null>;
+  /** The items of each order by position; an unknown order has none. */
+  readonly orderItemsByOrderId: DataLoader<number, readonly OrderItemRow[]>;
+  readonly profileById: DataLoader<number, ProfileRow | null>;
+  /** Find-or-create of the caller's profile, memoised by issuer + subject. */
+  readonly callerProfile: DataLoader<CallerProfileKey, ProfileRow, string>;
+}
+
+export interface CreateLoadersOptions {
+  /** Clock for rows the loaders create (a first-use profile). Default: the current time. */
+  now?: () => Date;
+}
+
+// Keeps one statement's parameter list well under SQLite's and PostgreSQL's limits.
+const MAX_BATCH_SIZE = 1000;
+
+/** Builds a fresh set of loaders over the shared database handle. */
+export function createLoaders(db: Kysely<DatabaseSchema>, options: CreateLoadersOptions = {}): Loaders {
+  const now = options.now ?? (() => new Date());
+  const profileById = byId((ids) => findProfilesByIds(db, ids));
+  return {
+    productById: byId((ids) => findProductsByIds(db, ids)),
+    orderById: byId((ids) => findOrdersByIds(db, ids)),
+    orderItemsByOrderId: new DataLoader<number, readonly OrderItemRow[]>(
+      async (orderIds) => {
+        const items = await findItemsByOrderIds(db, orderIds.filter(isRowId));
+        const grouped = new Map<number, OrderItemRow[]>();
+        for (const item of items) {
+          const list = grouped.get(item.order_id);
+          if (list === undefined) grouped.set(item.order_id, [item]);
+          else list.push(item);
+        }
+        return orderIds.map((id) => grouped.get(id) ?? []);
+      },
+      { maxBatchSize: MAX_BATCH_SIZE },
+    ),
+    profileById,
+    callerProfile: new DataLoader<CallerProfileKey, ProfileRow, string>(
+      async (keys) => {
+        // One key per request in practice (one principal), so no batching is attempted.
+        const rows: ProfileRow[] = [];
+        for (const key of keys) {
+          const row = await findOrCreateProfile(db, key, key.displayName, now().toISOString());
+          profileById.prime(row.id, row);
+          rows.push(row);
+        }
+        return rows;
+      },
+      { cacheKeyFn: (key) => `${key.issuer}\n${key.subject}` },
+    ),
+  };
+}
+
+function byId<T extends { id: number }>(
+  fetch: (ids: readonly number[]) => Promise<T[]>,
+): DataLoader<number, T | null> {
+  return new DataLoader<number, T | null>(
+    async (ids) => {
+      // Ids outside the column's range cannot exist; asking would make PostgreSQL fail.
+      const rows = await fetch(ids.filter(isRowId));
+      const found = new Map(rows.map((row) => [row.id, row]));
+      return ids.map((id) => found.get(id) ?? null);
+    },
+    { maxBatchSize: MAX_BATCH_SIZE },
+  );
+}

@@ -1,0 +1,83 @@
+import type { Kysely } from 'kysely';
+
+import type { DatabaseSchema, ProfileRow } from '../../db/database-schema.js';
+
+type Db = Kysely<DatabaseSchema>;
+
+/** The identity a profile belongs to: the token's `iss` and `sub`. */
+export interface ProfileIdentity {
+  readonly issuer: string;
+  readonly subject: string;
+}
+
+/** Changes to a profile; undefined fields are left as they are. */
+export interface ProfilePatch {
+  displayName?: string;
+  email?: string | null;
+}
+
+/** Profiles with these ids, in no particular order. */
+export async function findProfilesByIds(db: Db, ids: readonly number[]): Promise<ProfileRow[]> {
+  if (ids.length === 0) return [];
+  return db.selectFrom('profiles').selectAll().where('id', 'in', ids).execute();
+}
+
+export async function findProfileByIdentity(db: Db, identity: ProfileIdentity): Promise<ProfileRow | undefined> {
+  return db
+    .selectFrom('profiles')
+    .selectAll()
+    .where('issuer', '=', identity.issuer)
+    .where('subject', '=', identity.subject)
+    .executeTakeFirst();
+}
+
+/**
+ * The profile of `identity`, inserting it with `displayName` when there is none. Race-safe:
+ * the insert does nothing when a concurrent request created the row first, and the row is
+ * then read back. One statement when the profile exists, two or three on first use.
+ */
+export async function findOrCreateProfile(
+  db: Db,
+  identity: ProfileIdentity,
+  displayName: string,
+  createdAt: string,
+): Promise<ProfileRow> {
+  const existing = await findProfileByIdentity(db, identity);
+  if (existing !== undefined) return existing;
+  const inserted = await db
+    .insertInto('profiles')
+    .values({
+      issuer: identity.issuer,
+      subject: identity.subject,
+      display_name: displayName,
+      email: null,
+      created_at: createdAt,
+      updated_at: createdAt,
+    })
+    .onConflict((oc) => oc.columns(['issuer', 'subject']).doNothing())
+    .returningAll()
+    .executeTakeFirst();
+  if (inserted !== undefined) return inserted;
+  const winner = await findProfileByIdentity(db, identity);
+  if (winner === undefined) throw new Error('Profile vanished between insert and select');
+  return winner;
+}
+
+/** Applies the patch and returns the updated row (undefined when the id is unknown). */
+export async function updateProfileById(
+  db: Db,
+  id: number,
+  patch: ProfilePatch,
+  updatedAt: string,
+): Promise<ProfileRow | undefined> {
+  return db
+    .updateTable('profiles')
+    .set({
+      ...(patch.displayName !== undefined ? { display_name: patch.displayName } : {}),
+      ...(patch.email !== undefined ? { email: patch.email } : {}),
+      updated_at: updatedAt,
+    })
+    .where('id', '=', id)
+    .returningAll()
+    .executeTakeFirst();
+}

@@ -1,0 +1,30 @@
+import type { Kysely } from 'kysely';
+
+import type { DatabaseSchema } from '../db/database-schema.js';
+import { createLoaders, type Loaders } from './loaders.js';
+
+/**
+ * What a domain function needs for one request: the shared database handle, that
+ * request's loaders, and an optional clock (default: the current time).
+ */
+export interface RequestDeps {
+  readonly db: Kysely<DatabaseSchema>;
+  readonly loaders: Loaders;
+  readonly now?: () => Date;
+}
+
+export interface CreateRequestDepsOptions {
+  /** Clock for timestamps written during the request. Default: the current time. */
+  now?: () => Date;
+}
+
+/** Fresh deps for one request: new loaders sharing `db`, and the same clock everywhere. */
+export function createRequestDeps(db: Kysely<DatabaseSchema>, options: CreateRequestDepsOptions = {}): RequestDeps {
+  const loaders = createLoaders(db, options.now ? { now: options.now } : {});
+  return options.now ? { db, loaders, now: options.now } : { db, loaders };
+}
+
+/** The request's current time as an ISO-8601 UTC string, the form timestamps are stored in. */
+export function timestamp(deps: RequestDeps): string {
+  return (deps.now ?? (() => new Date()))().toISOString();
+}

@@ -1,0 +1,39 @@
+import type { AuthorizationIndex } from '../authz/authorization-index.js';
+
+export interface ProtectedResourceMetadataInput {
+  /** The resource identifier: the audience tokens must carry. */
+  readonly resource: string;
+  readonly authorizationServers: readonly string[];
+  readonly index: AuthorizationIndex;
+  readonly documentationUrl: string;
+}
+
+/**
+ * RFC 9728 §2 protected resource metadata. `scopes_supported` is read from the schema's scope
+ * catalog, so it cannot drift from what the directives enforce.
+ */
+export function protectedResourceMetadata(input: ProtectedResourceMetadataInput): Record<string, unknown> {
+  return {
+    resource: input.resource,
+    authorization_servers: input.authorizationServers,
+    scopes_supported: input.index.scopes.map((s) => s.name),
+    // RFC 6750 §2.1 only: tokens in query strings or form bodies are refused.
+    bearer_methods_supported: ['header'],
+    resource_name: 'Orders and profile GraphQL API',
+    resource_documentation: input.documentationUrl,
+  };
+}
+
+/**
+ * Where the metadata for `resource` lives (RFC 9728 §3.1): the well-known segment inserted
+ * before the resource's path, on this server's own origin.
+ */
+export function resourceMetadataPath(resource: string, publicUrl: string): string {
+  try {
+    const r = new URL(resource);
+    if (r.origin === new URL(publicUrl).origin && r.pathname !== '/') return `/.well-known/oauth-protected-resource${r.pathname.replace(/\/$/, '')}`;
+  } catch {
+    // A non-URL audience (e.g. an opaque API identifier): the root document describes it.
+  }
+  return '/.well-known/oauth-protected-resource';
+}
