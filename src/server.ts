@@ -1,23 +1,17 @@
-import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
-import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
+import type { ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import { fastifyApolloHandler } from '@as-integrations/fastify';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { GraphQLError } from 'graphql';
-import { unwrapResolverError } from '@apollo/server/errors';
 import { randomUUID } from 'node:crypto';
 import { type DevIssuer, loadOrCreateDevIssuer } from './auth/dev-issuer.js';
 import { type TokenVerifier, createTokenVerifier } from './auth/token-verifier.js';
-import { authorizationPlugin } from './authz/authorization-plugin.js';
-import { FieldGuard } from './authz/field-guard.js';
 import type { Config } from './config.js';
 import { type Database, createDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { seedCatalog } from './db/seed.js';
-import { createLoaders } from './domain/loaders.js';
-import { ErrorCode } from './errors.js';
 import { authenticate } from './graphql/auth-context.js';
-import type { RequestContext } from './graphql/context.js';
+import { createApollo } from './graphql/apollo-server.js';
+import { type RequestContext, createRequestContext } from './graphql/context.js';
 import { buildSchema } from './graphql/schema.js';
 import { protectedResourceMetadata, resourceMetadataPath } from './http/protected-resource-metadata.js';
 import type { Logger } from './logger.js';
@@ -129,30 +123,13 @@ async function startHttp(config: Config, deps: ServerDeps, database: Database, o
         })
       : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false });
 
-  const apollo = new ApolloServer<RequestContext>({
-    schema,
-    includeStacktraceInErrorResponses: false,
-    // Cache hints are not used: the cache-control plugin would wrap every resolver for nothing.
-    plugins: [ApolloServerPluginCacheControlDisabled(), landingPage, authorizationPlugin({ index, mode: config.authorization.mode, ...challenge })],
-    formatError: (formatted, error) => {
-      const original = unwrapResolverError(error);
-      if (original instanceof GraphQLError || formatted.extensions?.['code'] !== ErrorCode.INTERNAL_SERVER_ERROR) return formatted;
-      app.log.error({ err: original }, 'unexpected error while resolving');
-      return { message: 'Internal server error', extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR }, ...(formatted.path ? { path: formatted.path } : {}) };
-    },
-  });
+  const apollo = createApollo({ schema, index, mode: config.authorization.mode, ...challenge, logger: app.log as unknown as Logger, plugins: [landingPage] });
   await apollo.start();
 
   const context = async (request: import('fastify').FastifyRequest): Promise<RequestContext> => {
     const log = request.log as unknown as Logger; // pino's child logger satisfies Logger structurally
     const principal = await authenticate(request.raw.rawHeaders ? { headers: request.headers, rawHeaders: request.raw.rawHeaders, query: request.query, body: request.body } : { headers: request.headers, rawHeaders: [] }, tokenVerifier, challenge, log);
-    return Object.freeze({
-      requestId: String(request.id),
-      principal,
-      guard: new FieldGuard(principal, config.authorization.mode),
-      deps: Object.freeze({ db: database.db, loaders: createLoaders(database.db) }),
-      log,
-    });
+    return createRequestContext({ requestId: String(request.id), principal, db: database.db, index, mode: config.authorization.mode, log });
   };
   const handler = fastifyApolloHandler(apollo, { context });
   app.route({ url: '/graphql', method: ['GET', 'POST', 'OPTIONS'], handler });

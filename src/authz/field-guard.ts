@@ -1,5 +1,6 @@
 import type { Principal } from '../auth/principal.js';
 import type { AppError } from '../errors.js';
+import type { AuthorizationIndex } from './authorization-index.js';
 import { denialError } from './denial-error.js';
 import { type Decision, type Requirement, evaluate } from './requirement.js';
 
@@ -19,11 +20,13 @@ export type AuthorizationMode =
 export class FieldGuard {
   readonly #principal: Principal;
   readonly #enforce: boolean;
+  readonly #index: AuthorizationIndex | undefined;
   readonly #decisions = new Map<Requirement, Decision>();
 
-  constructor(principal: Principal, mode: AuthorizationMode) {
+  constructor(principal: Principal, mode: AuthorizationMode, index?: AuthorizationIndex) {
     this.#principal = principal;
     this.#enforce = mode !== 'dry-run';
+    this.#index = index;
   }
 
   /** Decision for this request's principal. */
@@ -41,6 +44,15 @@ export class FieldGuard {
     const d = this.decide(r);
     if (d.allowed || !this.#enforce) return undefined;
     return denialError(d);
+  }
+
+  /**
+   * The error for reaching an object of this type at all (its type-level requirement), for
+   * resolvers that pick the type at run time, such as `node(id:)`.
+   */
+  checkType(typeName: string): AppError | undefined {
+    if (!this.#index) throw new Error('FieldGuard was built without an authorization index');
+    return this.check(this.#index.type(typeName));
   }
 }
 

@@ -2,7 +2,15 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql, type LogEvent } from 'kysely';
+import {
+  Kysely,
+  PostgresDialect,
+  PostgresIntrospector,
+  SqliteDialect,
+  SqliteIntrospector,
+  sql,
+  type LogEvent,
+} from 'kysely';
 import pg from 'pg';
 
 import type { DatabaseConfig, PostgresConfig, SqliteConfig } from './database-config.js';
@@ -65,6 +73,17 @@ export async function createDatabase(config: DatabaseConfig, options: CreateData
     throw error;
   }
   return database;
+}
+
+/**
+ * Which of our two dialects a Kysely handle (or transaction) talks to. Throws for any other
+ * dialect. Lets helpers such as migrateToLatest take just the Kysely handle.
+ */
+export function dialectOf(db: Kysely<any>): DatabaseDialect {
+  const introspection = db.introspection;
+  if (introspection instanceof PostgresIntrospector) return 'postgres';
+  if (introspection instanceof SqliteIntrospector) return 'sqlite';
+  throw new Error('Unsupported database dialect: expected SQLite or PostgreSQL');
 }
 
 function queryLogger(onQuery: (sql: string) => void): (event: LogEvent) => void {

@@ -1,6 +1,6 @@
-import { Migrator, sql, type MigrationResult } from 'kysely';
+import { Migrator, sql, type Kysely, type MigrationResult } from 'kysely';
 
-import type { Database } from './database.js';
+import { dialectOf } from './database.js';
 import { migrations } from './migrations/index.js';
 
 /** The outcome of a successful run: the migrations applied now, by name, in order. */
@@ -26,13 +26,14 @@ export class MigrationError extends Error {
 }
 
 /** Applies every pending migration. Throws MigrationError naming the migration that failed. */
-export async function migrateToLatest(database: Pick<Database, 'db' | 'dialect'>): Promise<MigrateResult> {
+export async function migrateToLatest(db: Kysely<any>): Promise<MigrateResult> {
+  const dialect = dialectOf(db);
   const migrator = new Migrator({
-    db: database.db,
-    provider: { getMigrations: async () => migrations(database.dialect) },
+    db,
+    provider: { getMigrations: async () => migrations(dialect) },
     // Kysely's table lookup scans every schema unless told which one to use, so a sibling
     // schema's kysely_migration table (e.g. a parallel test) would be taken for ours.
-    ...(database.dialect === 'postgres' ? { migrationTableSchema: await currentSchema(database) } : {}),
+    ...(dialect === 'postgres' ? { migrationTableSchema: await currentSchema(db) } : {}),
   });
   const { error, results = [] } = await migrator.migrateToLatest();
   if (error !== undefined) {
@@ -42,8 +43,8 @@ export async function migrateToLatest(database: Pick<Database, 'db' | 'dialect'>
   return { applied: results.filter((r) => r.status === 'Success').map((r) => r.migrationName) };
 }
 
-async function currentSchema(database: Pick<Database, 'db'>): Promise<string> {
-  const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(database.db);
+async function currentSchema(db: Kysely<any>): Promise<string> {
+  const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db);
   const schema = rows[0]?.schema;
   if (!schema) throw new MigrationError(undefined, new Error('no schema on the search_path exists'));
   return schema;

@@ -1,6 +1,7 @@
-import { sql } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 
-import type { Database } from './database.js';
+import { dialectOf } from './database.js';
+import type { DatabaseSchema } from './database-schema.js';
 import { DEMO_CATALOG } from './demo-catalog.js';
 
 /** Number of products `seedCatalog` inserts into an empty catalog. */
@@ -20,12 +21,13 @@ export interface SeedCatalogOptions {
  * once on PostgreSQL (an advisory lock serialises the check and the insert).
  */
 export async function seedCatalog(
-  database: Pick<Database, 'db' | 'dialect'>,
+  db: Kysely<DatabaseSchema>,
   options: SeedCatalogOptions = {},
 ): Promise<{ inserted: number }> {
   const timestamp = (options.now ?? (() => new Date()))().toISOString();
-  return database.db.transaction().execute(async (trx) => {
-    if (database.dialect === 'postgres') {
+  const dialect = dialectOf(db);
+  return db.transaction().execute(async (trx) => {
+    if (dialect === 'postgres') {
       await sql`select pg_advisory_xact_lock(${sql.lit(SEED_LOCK_ID)})`.execute(trx);
     }
     const existing = await trx.selectFrom('products').select('id').limit(1).executeTakeFirst();

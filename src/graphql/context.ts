@@ -1,6 +1,9 @@
+import type { Kysely } from 'kysely';
 import type { Principal } from '../auth/principal.js';
-import type { AuthorizationContext, FieldGuard } from '../authz/field-guard.js';
-import type { RequestDeps } from '../domain/request-deps.js';
+import type { AuthorizationIndex } from '../authz/authorization-index.js';
+import { type AuthorizationContext, type AuthorizationMode, FieldGuard } from '../authz/field-guard.js';
+import type { DatabaseSchema } from '../db/database-schema.js';
+import { type RequestDeps, createRequestDeps } from '../domain/request-deps.js';
 import type { Logger } from '../logger.js';
 
 /**
@@ -14,4 +17,22 @@ export interface RequestContext extends AuthorizationContext {
   readonly guard: FieldGuard;
   readonly deps: RequestDeps;
   readonly log: Logger;
+}
+
+/** Builds the immutable context of one request: fresh DataLoaders, decisions for this principal. */
+export function createRequestContext(input: {
+  readonly requestId: string;
+  readonly principal: Principal;
+  readonly db: Kysely<DatabaseSchema>;
+  readonly index: AuthorizationIndex;
+  readonly mode: AuthorizationMode;
+  readonly log: Logger;
+}): RequestContext {
+  return Object.freeze({
+    requestId: input.requestId,
+    principal: input.principal,
+    guard: new FieldGuard(input.principal, input.mode, input.index),
+    deps: createRequestDeps(input.db),
+    log: input.log,
+  });
 }

@@ -1,0 +1,119 @@
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { DEV_CLIENT_ID, devIssuerSettings, loadOrCreateDevIssuer } from '../auth/dev-issuer.js';
+
+/** Where the CLI writes: stdout gets the token and nothing else. */
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+}
+
+export const USAGE = `Usage: npm run -s token -- (--sub <user> | --client) --scope "<scopes>" [options]
+
+Prints a development access token signed by the built-in issuer (only when OAUTH_ISSUER is unset).
+
+  --sub <id>          end user the token is for
+  --client            a client-credentials token instead (sub = client id)
+  --scope "<s1 s2>"   space-separated scopes (required; may be "")
+  --name <name>       display name claim
+  --client-id <id>    client_id (default ${DEV_CLIENT_ID})
+  --expires-in <sec>  lifetime in seconds (default 3600)
+  --aud <audience>    audience (default: the server's, OAUTH_AUDIENCE or <PUBLIC_URL>/graphql)
+  --help              show this help
+
+Example: TOKEN=$(npm run -s token -- --sub alice --scope "read:profile read:orders")
+`;
+
+/**
+ * Runs `npm run token`. Returns the exit code: 0 success, 1 refused or failed, 2 bad arguments.
+ *
+ * @param projectRoot Directory the default key file (`data/dev-issuer-key.json`) is relative to.
+ */
+export async function runTokenCli(args: string[], env: NodeJS.ProcessEnv, projectRoot: string, io: CliIo): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        sub: { type: 'string' },
+        client: { type: 'boolean' },
+        scope: { type: 'string' },
+        name: { type: 'string' },
+        'client-id': { type: 'string' },
+        'expires-in': { type: 'string' },
+        aud: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    return usageError(io, error instanceof Error ? error.message : 'invalid arguments');
+  }
+
+  if (values.help) {
+    io.stdout(USAGE);
+    return 0;
+  }
+  if (values.scope === undefined) return usageError(io, '--scope is required');
+  if (values.client && values.sub !== undefined) return usageError(io, '--client and --sub are mutually exclusive');
+  if (!values.client && (values.sub === undefined || values.sub === '')) return usageError(io, '--sub (or --client) is required');
+  if (values['client-id'] === '') return usageError(io, '--client-id must not be empty');
+  let expiresInSec: number | undefined;
+  if (values['expires-in'] !== undefined) {
+    expiresInSec = Number(values['expires-in']);
+    if (!/^\d+$/.test(values['expires-in']) || !Number.isSafeInteger(expiresInSec) || expiresInSec <= 0) {
+      return usageError(io, '--expires-in must be a positive whole number of seconds');
+    }
+  }
+
+  if (env['OAUTH_ISSUER']) {
+    io.stderr('Refusing to mint a token: OAUTH_ISSUER is set, so the server does not trust the development issuer.\n');
+    return 1;
+  }
+  if (env['NODE_ENV'] === 'production') {
+    io.stderr('Refusing to mint a token: NODE_ENV=production, where the development issuer is disabled.\n');
+    return 1;
+  }
+
+  try {
+    const issuer = await loadOrCreateDevIssuer(devIssuerSettings(env, projectRoot));
+    const token = await issuer.sign({
+      scope: values.scope,
+      ...(values.sub !== undefined ? { sub: values.sub } : {}),
+      ...(values.name !== undefined ? { name: values.name } : {}),
+      ...(values['client-id'] !== undefined ? { clientId: values['client-id'] } : {}),
+      ...(expiresInSec !== undefined ? { expiresInSec } : {}),
+      ...(values.aud !== undefined ? { audience: values.aud } : {}),
+    });
+    io.stdout(`${token}\n`);
+    return 0;
+  } catch (error) {
+    io.stderr(`Could not mint a token: ${error instanceof Error ? error.message : 'unknown error'}\n`);
+    return 1;
+  }
+}
+
+function usageError(io: CliIo, problem: string): number {
+  io.stderr(`${problem}\n\n${USAGE}`);
+  return 2;
+}
+
+function isEntryPoint(): boolean {
+  const script = process.argv[1];
+  if (script === undefined) return false;
+  try {
+    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
+  process.exitCode = await runTokenCli(process.argv.slice(2), process.env, projectRoot, {
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+  });
+}

@@ -1,0 +1,43 @@
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { unwrapResolverError } from '@apollo/server/errors';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
+import { GraphQLError, type GraphQLSchema } from 'graphql';
+import type { AuthorizationIndex } from '../authz/authorization-index.js';
+import { authorizationPlugin } from '../authz/authorization-plugin.js';
+import type { AuthorizationMode } from '../authz/field-guard.js';
+import { ErrorCode } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { RequestContext } from './context.js';
+
+export interface ApolloOptions {
+  readonly schema: GraphQLSchema;
+  readonly index: AuthorizationIndex;
+  readonly mode: AuthorizationMode;
+  readonly realm: string;
+  readonly resourceMetadataUrl: string;
+  readonly logger: Logger;
+  readonly plugins?: ReadonlyArray<ApolloServerPlugin<RequestContext>>;
+}
+
+/**
+ * Apollo Server configured for this API: authorization decided before execution, no stack
+ * traces or internal messages in responses, and no cache-control plugin (cache hints are not
+ * used, and it would wrap every resolver).
+ */
+export function createApollo(options: ApolloOptions): ApolloServer<RequestContext> {
+  return new ApolloServer<RequestContext>({
+    schema: options.schema,
+    includeStacktraceInErrorResponses: false,
+    plugins: [
+      ApolloServerPluginCacheControlDisabled(),
+      authorizationPlugin({ index: options.index, mode: options.mode, realm: options.realm, resourceMetadataUrl: options.resourceMetadataUrl }),
+      ...(options.plugins ?? []),
+    ],
+    formatError: (formatted, error) => {
+      const original = unwrapResolverError(error);
+      if (original instanceof GraphQLError || formatted.extensions?.['code'] !== ErrorCode.INTERNAL_SERVER_ERROR) return formatted;
+      options.logger.error({ err: original }, 'unexpected error while resolving');
+      return { message: 'Internal server error', extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR }, ...(formatted.path ? { path: formatted.path } : {}) };
+    },
+  });
+}
