@@ -57,20 +57,25 @@ const DEFAULT_LIFETIME_SEC = 3600;
 
 /**
  * Derives the development issuer's settings from the environment, identically for the server and
- * `npm run token`:
+ * `npm run token` (both must agree on the key file, `iss` and `aud`):
  *
- * - key file: `DEV_ISSUER_KEY_FILE` (relative to `projectRoot`), default `data/dev-issuer-key.json`;
- * - issuer: `${PUBLIC_URL}/dev-issuer`, where PUBLIC_URL defaults to `http://127.0.0.1:${PORT ?? 4000}`;
- * - audience: `OAUTH_AUDIENCE`, default `${PUBLIC_URL}/graphql`.
+ * - key file: `DEV_ISSUER_KEY_FILE`, else `${DATA_DIR ?? 'data'}/dev-issuer-key.json`; relative paths
+ *   resolve against `projectRoot`;
+ * - public URL: `PUBLIC_URL` (trailing slashes removed), else `http://${HOST ?? '127.0.0.1'}:${PORT ?? 4000}`
+ *   (a wildcard HOST such as 0.0.0.0 becomes 127.0.0.1);
+ * - issuer: `${public URL}/dev-issuer`;
+ * - audience: `OAUTH_AUDIENCE`, else `${public URL}/graphql`.
  *
  * Empty variables count as unset.
  */
 export function devIssuerSettings(env: NodeJS.ProcessEnv, projectRoot: string): DevIssuerSettings {
   const set = (name: string): string | undefined => (env[name] === undefined || env[name] === '' ? undefined : env[name]);
-  const publicUrl = (set('PUBLIC_URL') ?? `http://127.0.0.1:${set('PORT') ?? 4000}`).replace(/\/+$/, '');
-  const keyFile = set('DEV_ISSUER_KEY_FILE');
+  const host = set('HOST');
+  const reachableHost = host === undefined || host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  const publicUrl = (set('PUBLIC_URL') ?? `http://${reachableHost}:${set('PORT') ?? 4000}`).replace(/\/+$/, '');
+  const keyFile = set('DEV_ISSUER_KEY_FILE') ?? join(set('DATA_DIR') ?? 'data', 'dev-issuer-key.json');
   return {
-    keyFile: keyFile === undefined ? join(resolve(projectRoot), 'data', 'dev-issuer-key.json') : resolve(projectRoot, keyFile),
+    keyFile: resolve(projectRoot, keyFile),
     issuer: `${publicUrl}/dev-issuer`,
     audience: set('OAUTH_AUDIENCE') ?? `${publicUrl}/graphql`,
   };

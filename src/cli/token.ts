@@ -12,6 +12,7 @@ export interface CliIo {
 export const USAGE = `Usage: npm run -s token -- (--sub <user> | --client) --scope "<scopes>" [options]
 
 Prints a development access token signed by the built-in issuer (only when OAUTH_ISSUER is unset).
+Reads PORT, HOST, PUBLIC_URL, OAUTH_AUDIENCE, DATA_DIR and DEV_ISSUER_KEY_FILE as the server does.
 
   --sub <id>          end user the token is for
   --client            a client-credentials token instead (sub = client id)
