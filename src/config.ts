@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { devIssuerSettings } from './auth/dev-issuer.js';
 import type { AuthorizationMode } from './authz/field-guard.js';
 
 /** Start-up failure: an environment variable is missing or invalid. Names the variable, never echoes secrets. */
@@ -58,6 +59,7 @@ export const ENVIRONMENT_VARIABLES = {
   PORT: 'TCP port (default 4000).',
   PUBLIC_URL: 'Base URL clients use (default http://HOST:PORT); the default audience and issuer URLs derive from it.',
   DATA_DIR: 'Folder for the embedded database and development keys (default ./data).',
+  DEV_ISSUER_KEY_FILE: "Development issuer's private key file (default DATA_DIR/dev-issuer-key.json).",
   DATABASE_URL: 'SQLite file path or sqlite: URL (default DATA_DIR/app.db), or a postgres:// URL.',
   DATABASE_POOL_SIZE: 'PostgreSQL connection pool size (default 10).',
   OAUTH_ISSUER: 'Issuer URL of the authorization server. Unset outside production: the built-in development issuer.',
@@ -173,10 +175,12 @@ export function loadConfig(env: Env, projectRoot: string): Config {
     };
   } else {
     if (production) throw new ConfigError('OAUTH_ISSUER', 'is required when NODE_ENV=production (the development issuer is never used in production)');
-    issuer = { kind: 'development', keyFile: path.join(dataDir, 'dev-issuer-key.json'), issuer: `${publicUrl}/dev-issuer` };
+    // The same derivation as `npm run token`, so that its tokens are accepted here.
+    const dev = devIssuerSettings({ ...env }, projectRoot);
+    issuer = { kind: 'development', keyFile: dev.keyFile, issuer: dev.issuer };
   }
 
-  const audience = env['OAUTH_AUDIENCE'] || (production ? undefined : `${publicUrl}/graphql`);
+  const audience = env['OAUTH_AUDIENCE'] || (production ? undefined : devIssuerSettings({ ...env }, projectRoot).audience);
   if (!audience) throw new ConfigError('OAUTH_AUDIENCE', 'is required when NODE_ENV=production');
 
   const algorithms = list(env, 'OAUTH_ALGORITHMS', [...ASYMMETRIC]);

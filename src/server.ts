@@ -110,7 +110,7 @@ async function startHttp(config: Config, deps: ServerDeps, database: Database, o
   // start-up makes /readyz answer 503 (and retry), not the process crash.
   tokenVerifier.ready().catch((error: unknown) => app.log.warn({ reason: error instanceof Error ? error.message : String(error) }, 'authorization server not ready yet'));
 
-  const metadataPath = resourceMetadataPath(config.auth.audience, config.publicUrl);
+  const metadataPath = resourceMetadataPath(config.auth.audience);
   const challenge = { realm: config.auth.audience, resourceMetadataUrl: `${config.publicUrl}${metadataPath}` };
   const authorizationServers = [devIssuer?.issuer ?? (issuerSettings.kind === 'external' ? issuerSettings.issuer : '')];
 
@@ -135,8 +135,10 @@ async function startHttp(config: Config, deps: ServerDeps, database: Database, o
   app.route({ url: '/graphql', method: ['GET', 'POST', 'OPTIONS'], handler });
 
   const metadata = () => protectedResourceMetadata({ resource: config.auth.audience, authorizationServers, index, documentationUrl: `${config.publicUrl}/graphql` });
-  app.get('/.well-known/oauth-protected-resource', async () => metadata());
-  if (metadataPath !== '/.well-known/oauth-protected-resource') app.get(metadataPath, async () => metadata());
+  // The root document, the one for the GraphQL endpoint's path, and the one for the audience's path.
+  for (const path of new Set(['/.well-known/oauth-protected-resource', '/.well-known/oauth-protected-resource/graphql', metadataPath])) {
+    app.get(path, async () => metadata());
+  }
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {

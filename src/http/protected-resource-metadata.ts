@@ -26,12 +26,12 @@ export function protectedResourceMetadata(input: ProtectedResourceMetadataInput)
 
 /**
  * Where the metadata for `resource` lives (RFC 9728 §3.1): the well-known segment inserted
- * before the resource's path, on this server's own origin.
+ * before the resource identifier's path, served on this server's own origin.
  */
-export function resourceMetadataPath(resource: string, publicUrl: string): string {
+export function resourceMetadataPath(resource: string): string {
   try {
     const r = new URL(resource);
-    if (r.origin === new URL(publicUrl).origin && r.pathname !== '/') return `/.well-known/oauth-protected-resource${r.pathname.replace(/\/$/, '')}`;
+    if (r.pathname !== '/' && r.pathname !== '') return `/.well-known/oauth-protected-resource${r.pathname.replace(/\/$/, '')}`;
   } catch {
     // A non-URL audience (e.g. an opaque API identifier): the root document describes it.
   }

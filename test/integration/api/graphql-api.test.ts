@@ -286,7 +286,6 @@ describe.each(databaseTargets())('GraphQL API on $name', (target) => {
       }
       expect(counts[0]).toBe(counts[2]);
       expect(counts[1]).toBe(counts[2]);
-      // caller profile (find-or-create: insert-if-absent + select), orders page, items, products
       expect(counts).toEqual([4, 4, 4]); // caller profile, orders page, all items, all products
     });
   });

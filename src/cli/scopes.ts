@@ -1,0 +1,146 @@
+import { readFileSync, realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { type DocumentNode, GraphQLError, parse } from 'graphql';
+import type { AuthorizedSchema } from '../authz/authorization-transform.js';
+import { InvalidOperationError, type OperationScopes, scopesForDocument } from '../authz/operation-scopes.js';
+import { schemaReport } from '../authz/schema-report.js';
+import { buildSchema } from '../graphql/schema.js';
+
+/** Where the CLI writes: results on stdout, problems on stderr. */
+export interface CliIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+}
+
+export const USAGE = `Usage: npm run -s scopes -- <file.graphql> [--json]
+       npm run -s scopes -- --schema
+
+Prints the scopes a client must request for every operation in the file, read from the schema's
+@requiresScope annotations (no database or network needed).
+
+  --json      machine-readable JSON instead of text
+  --schema    print every type and field with its requirement, and the scope catalog
+  --help      show this help
+
+A field under @skip/@include with a variable condition counts as included.
+Exit status: 0 success, 1 the schema failed to build, 2 bad arguments, unreadable file or invalid operation.
+`;
+
+/** The JSON printed by `--json`. */
+export interface ScopesCliReport {
+  readonly file: string;
+  readonly operations: ReadonlyArray<Omit<OperationScopes, 'requirement'>>;
+}
+
+/**
+ * Runs `npm run scopes`. Returns the exit code: 0 success, 1 the schema failed to build,
+ * 2 bad arguments, an unreadable file or an invalid operation.
+ *
+ * @param loadSchema Builds the schema; default {@link buildSchema} (SDL and resolvers only).
+ */
+export async function runScopesCli(args: string[], io: CliIo, loadSchema: () => AuthorizedSchema = buildSchema): Promise<number> {
+  let values;
+  let positionals;
+  try {
+    ({ values, positionals } = parseArgs({
+      args,
+      strict: true,
+      allowPositionals: true,
+      options: {
+        json: { type: 'boolean' },
+        schema: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    return usageError(io, error instanceof Error ? error.message : 'invalid arguments');
+  }
+
+  if (values.help) {
+    io.stdout(USAGE);
+    return 0;
+  }
+  if (values.schema && (positionals.length > 0 || values.json)) return usageError(io, '--schema takes no file and no --json');
+  if (!values.schema && positionals.length !== 1) return usageError(io, 'name exactly one .graphql file');
+
+  let authorized: AuthorizedSchema;
+  try {
+    authorized = loadSchema();
+  } catch (error) {
+    io.stderr(`The schema failed to build: ${error instanceof Error ? error.message : 'unknown error'}\n`);
+    return 1;
+  }
+  if (values.schema) {
+    io.stdout(schemaReport(authorized.schema, authorized.index));
+    return 0;
+  }
+
+  const file = positionals[0]!;
+  let source: string;
+  try {
+    source = readFileSync(file, 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : error instanceof Error ? error.message : 'unreadable';
+    io.stderr(`Cannot read ${file}: ${reason}\n`);
+    return 2;
+  }
+
+  let operations: OperationScopes[];
+  try {
+    const document: DocumentNode = parse(source);
+    operations = scopesForDocument(authorized.schema, authorized.index, document);
+  } catch (error) {
+    if (error instanceof GraphQLError) {
+      const at = error.locations?.[0];
+      io.stderr(`${file}${at ? `:${at.line}:${at.column}` : ''}: ${error.message}\n`);
+      return 2;
+    }
+    if (error instanceof InvalidOperationError) {
+      io.stderr(`${file}: ${error.message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+
+  if (values.json) {
+    const report: ScopesCliReport = { file, operations: operations.map(({ requirement: _, ...rest }) => rest) };
+    io.stdout(`${JSON.stringify(report, null, 2)}\n`);
+  } else {
+    io.stdout(operations.map(renderText).join('\n'));
+  }
+  return 0;
+}
+
+function renderText(o: OperationScopes): string {
+  const lines = [`${o.operationType} ${o.operationName ?? '(anonymous)'}`];
+  if (o.alternatives.length === 0) lines.push(`  scopes: none${o.authenticated ? '' : ' (public)'}`);
+  else lines.push(`  scopes: ${o.scopes.join(' ')}`);
+  if (o.alternatives.length > 1) lines.push(`  or any of: ${o.alternatives.slice(1).map((a) => a.join(' ')).join(' | ')}`);
+  if (o.userToken) lines.push('  token:  a user token (client credentials are refused)');
+  else if (o.authenticated) lines.push('  token:  any valid token');
+  for (const note of o.notes) lines.push(`  note:   ${note}`);
+  return `${lines.join('\n')}\n`;
+}
+
+function usageError(io: CliIo, problem: string): number {
+  io.stderr(`${problem}\n\n${USAGE}`);
+  return 2;
+}
+
+function isEntryPoint(): boolean {
+  const script = process.argv[1];
+  if (script === undefined) return false;
+  try {
+    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  process.exitCode = await runScopesCli(process.argv.slice(2), {
+    stdout: (text) => process.stdout.write(text),
+    stderr: (text) => process.stderr.write(text),
+  });
+}
