@@ -17,5 +17,5 @@ export const SCOPE_NAMES = [
   'write:profile',
   'read:orders',
   'write:orders',
-  'admin:orders',
+  'admin:order',
 ] as const satisfies readonly ScopeName[];

@@ -114,7 +114,7 @@ describe('development issuer', () => {
   });
 
   it('npm run token prints only a token that the server configuration accepts', async () => {
-    const env = { ...process.env, DEV_ISSUER_KEY_FILE: join(dir, 'cli', 'key.json'), PORT: '4999', NODE_ENV: 'development' };
+    const env: NodeJS.ProcessEnv = { ...process.env, DEV_ISSUER_KEY_FILE: join(dir, 'cli', 'key.json'), PORT: '4999', NODE_ENV: 'development' };
     delete env['OAUTH_ISSUER'];
     delete env['OAUTH_AUDIENCE'];
     delete env['PUBLIC_URL'];

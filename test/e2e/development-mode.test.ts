@@ -1,0 +1,65 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { PROJECT_ROOT, type TestHttpServer, startHttpServer } from '../fixtures/http-server.js';
+
+const run = promisify(execFile);
+
+describe('development mode (npm start without configuration)', () => {
+  let server: TestHttpServer;
+
+  beforeAll(async () => {
+    server = await startHttpServer({});
+  });
+  afterAll(async () => server?.close());
+
+  it('serves the development issuer metadata and keys', async () => {
+    const issuer = server.devIssuer!.issuer;
+    const path = new URL(issuer).pathname;
+    const metadata = (await (await fetch(`${server.url}${path}/.well-known/oauth-authorization-server`)).json()) as Record<string, unknown>;
+    expect(metadata['issuer']).toBe(issuer);
+    const jwks = (await (await fetch(`${server.url}${path}/jwks.json`)).json()) as { keys: Array<Record<string, unknown>> };
+    expect(jwks.keys.length).toBeGreaterThan(0);
+    for (const key of jwks.keys) expect(key).not.toHaveProperty('d');
+  });
+
+  it('opens Apollo Sandbox pre-filled with a development token and an example operation', async () => {
+    const r = await fetch(`${server.url}/graphql`, { headers: { accept: 'text/html' } });
+    expect(r.status).toBe(200);
+    const html = await r.text();
+    expect(html).toContain('Sandbox');
+    expect(html).toMatch(/Authorization[^B]{0,20}Bearer ey/);
+    expect(html).toContain('MyOrders');
+  });
+
+  it('accepts a token from the development issuer and answers the caller profile', async () => {
+    const token = await server.devIssuer!.sign({ sub: 'alice', name: 'Alice', scope: 'read:profile read:orders' });
+    const r = await server.graphql('{ me { displayName orders { edges { node { id } } } } }', { token });
+    expect(r.status).toBe(200);
+    expect(r.body.data?.['me']).toEqual({ displayName: 'Alice', orders: { edges: [] } });
+  });
+});
+
+describe('npm run token', () => {
+  it('prints only a token, signed with the key the server loads', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dataDir = mkdtempSync(`${tmpdir()}/rs-token-`);
+    try {
+      const cliEnv = { ...process.env, DATA_DIR: dataDir, PORT: '0', NODE_ENV: 'development', OAUTH_ISSUER: '' };
+      const { stdout } = await run('npx', ['tsx', 'src/cli/token.ts', '--sub', 'alice', '--scope', 'read:profile', '--name', 'Alice'], { cwd: PROJECT_ROOT, env: cliEnv });
+      const token = stdout.trim();
+      expect(token.split('.')).toHaveLength(3);
+      const server = await startHttpServer({ DATA_DIR: dataDir });
+      try {
+        const r = await server.graphql('{ me { displayName } }', { token });
+        expect(r.status).toBe(200);
+        expect(r.body.data?.['me']).toEqual({ displayName: 'Alice' });
+      } finally {
+        await server.close();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,67 @@
+import { describe, expect, it } from '@jest/globals';
+import { ConfigError, loadConfig } from '../../src/config.js';
+
+const ROOT = '/srv/app';
+const variableOf = (env: Record<string, string>): string | undefined => {
+  try {
+    loadConfig(env, ROOT);
+    return undefined;
+  } catch (e) {
+    if (e instanceof ConfigError) return e.variable;
+    throw e;
+  }
+};
+
+describe('configuration', () => {
+  it('defaults to the embedded database and the development issuer', () => {
+    const c = loadConfig({}, ROOT);
+    expect(c.database).toEqual({ kind: 'sqlite', filename: '/srv/app/data/app.db' });
+    expect(c.auth.issuer).toMatchObject({ kind: 'development', issuer: 'http://127.0.0.1:4000/dev-issuer', keyFile: '/srv/app/data/dev-issuer-key.json' });
+    expect(c.auth.audience).toBe('http://127.0.0.1:4000/graphql');
+    expect(c.authorization.mode).toBe('filter');
+  });
+
+  it('refuses to start in production without OAUTH_ISSUER, naming it', () => {
+    expect(variableOf({ NODE_ENV: 'production', OAUTH_AUDIENCE: 'https://api.example.com' })).toBe('OAUTH_ISSUER');
+  });
+
+  it('requires OAUTH_AUDIENCE in production', () => {
+    expect(variableOf({ NODE_ENV: 'production', OAUTH_ISSUER: 'https://tenant.auth0.com/' })).toBe('OAUTH_AUDIENCE');
+  });
+
+  it('keeps the issuer exactly as configured, trailing slash included', () => {
+    const c = loadConfig({ OAUTH_ISSUER: 'https://tenant.eu.auth0.com/', OAUTH_AUDIENCE: 'https://api.example.com' }, ROOT);
+    expect(c.auth.issuer).toMatchObject({ kind: 'external', issuer: 'https://tenant.eu.auth0.com/' });
+  });
+
+  it.each([
+    [{ PORT: 'abc' }, 'PORT'],
+    [{ PORT: '70000' }, 'PORT'],
+    [{ NODE_ENV: 'staging' }, 'NODE_ENV'],
+    [{ OAUTH_ISSUER: 'not a url' }, 'OAUTH_ISSUER'],
+    [{ OAUTH_ISSUER: 'http://as.example.com' }, 'OAUTH_ISSUER'],
+    [{ OAUTH_ALGORITHMS: 'RS256,HS256' }, 'OAUTH_ALGORITHMS'],
+    [{ OAUTH_ALGORITHMS: 'none' }, 'OAUTH_ALGORITHMS'],
+    [{ AUTHZ_MODE: 'off' }, 'AUTHZ_MODE'],
+    [{ DATABASE_URL: 'mysql://db/x' }, 'DATABASE_URL'],
+    [{ OAUTH_CLOCK_TOLERANCE: '9999' }, 'OAUTH_CLOCK_TOLERANCE'],
+    [{ OAUTH_ISSUER: 'https://as.example.com', OAUTH_CLIENT_ID: 'rs' }, 'OAUTH_CLIENT_SECRET'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+  ])('stops start-up on %j, naming %s', (env, variable) => {
+    expect(variableOf(env as Record<string, string>)).toBe(variable);
+  });
+
+  it('never echoes a database password in its error', () => {
+    try {
+      loadConfig({ DATABASE_URL: 'postgres://user:s3cret@[bad' }, ROOT);
+    } catch (e) {
+      expect(String(e)).not.toContain('s3cret');
+      return;
+    }
+    throw new Error('expected a ConfigError');
+  });
+
+  it('selects PostgreSQL for a postgres:// URL', () => {
+    expect(loadConfig({ DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/test' }, ROOT).database).toMatchObject({ kind: 'postgres', poolSize: 10 });
+  });
+});
