@@ -75,7 +75,7 @@ export async function discoverIssuer(issuer: string, options: DiscoveryOptions =
     try {
       return validateMetadata(await fetchJson(fetchImpl, url, timeoutMs), issuer, url);
     } catch (error) {
-      failures.push(error instanceof DiscoveryError ? error : new DiscoveryError('unreachable', `${url}: request failed`, { cause: error }));
+      failures.push(error instanceof DiscoveryError ? error : new DiscoveryError('unreachable', `${url}: ${networkFailure(error, timeoutMs)}`, { cause: error }));
     }
   }
   // Report the most specific failure: a document that exists but is wrong beats a 404.
@@ -116,6 +116,13 @@ function validateMetadata(document: unknown, issuer: string, url: string): Autho
     throw new DiscoveryError('invalid_metadata', `${url}: introspection_endpoint is not an http(s) URL`);
   }
   return Object.freeze({ ...metadata }) as AuthorizationServerMetadata;
+}
+
+function networkFailure(error: unknown, timeoutMs: number): string {
+  if (error instanceof Error && error.name === 'TimeoutError') return `timed out after ${timeoutMs} ms`;
+  const cause = error instanceof Error ? error.cause : undefined;
+  const code = typeof cause === 'object' && cause !== null ? (cause as { code?: unknown }).code : undefined;
+  return typeof code === 'string' ? `request failed (${code})` : 'request failed';
 }
 
 function assertIssuer(issuer: string): void {

@@ -36,8 +36,11 @@ export interface RemoteKeySet {
   load(): Promise<void>;
 }
 
+/** Default timeout for a key set request, in milliseconds. */
 export const DEFAULT_JWKS_TIMEOUT_MS = 5000;
+/** Default minimum time between key set fetches, in milliseconds. */
 export const DEFAULT_JWKS_COOLDOWN_MS = 30_000;
+/** Default age after which cached keys are refreshed, in milliseconds. */
 export const DEFAULT_JWKS_CACHE_MAX_AGE_MS = 600_000;
 
 /**

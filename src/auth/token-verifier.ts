@@ -1,11 +1,12 @@
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet, type JWSAlgorithm, type JWTVerifyGetKey } from 'jose';
+import { MAX_TOKEN_LENGTH } from './bearer.js';
 import { principalFromClaims } from './claims-principal.js';
 import { discoverIssuer, DiscoveryError, DEFAULT_DISCOVERY_TIMEOUT_MS } from './discovery.js';
 import { translateJoseError } from './jose-error-translation.js';
 import { inspectJwsHeader, normalizeMediaType } from './jws-header.js';
 import type { ClientPrincipal, UserPrincipal } from './principal.js';
 import { createRemoteKeySet } from './remote-key-set.js';
-import { AuthServiceUnavailableError } from './token-error.js';
+import { AuthServiceUnavailableError, TokenError } from './token-error.js';
 import { DEFAULT_CACHE_MAX_ENTRIES, VerifiedTokenCache } from './verified-token-cache.js';
 
 /** Asymmetric JWS algorithms a verifier may accept. HMAC and `none` are never accepted (RFC 8725 §3.1). */
@@ -200,7 +201,9 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
 
   return {
     async verify(token) {
-      const cached = cache.get(token, now());
+      // Size first: nothing, not even the cache key's hash, is computed over an oversized input.
+      if (typeof token === 'string' && token.length > MAX_TOKEN_LENGTH) throw new TokenError('too_large');
+      const cached = typeof token === 'string' ? cache.get(token, now()) : undefined;
       if (cached !== undefined) return cached;
 
       inspectJwsHeader(token, settings);

@@ -45,10 +45,12 @@ export class VerifiedTokenCache {
     }
   }
 
+  /** Number of cached entries (including lapsed ones not yet looked up). */
   get size(): number {
     return this.#entries.size;
   }
 
+  /** Forgets every entry. */
   clear(): void {
     this.#entries.clear();
   }

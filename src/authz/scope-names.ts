@@ -17,5 +17,5 @@ export const SCOPE_NAMES = [
   'write:profile',
   'read:orders',
   'write:orders',
-  'admin:order',
+  'admin:orders',
 ] as const satisfies readonly ScopeName[];
