@@ -1,11 +1,11 @@
-// Writes src/authz/scope-names.ts from the scope catalog in schema/scopes.graphql (`@scope` on
+// Writes src/graphql/generated/scope-names.ts from the scope catalog in schema/scopes.graphql (`@scope` on
 // the schema). `--check` writes nothing and exits 1 when the file on disk is stale.
 import { readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Kind, parse } from 'graphql';
 
 export const SOURCE_PATH = 'schema/scopes.graphql';
-export const OUTPUT_PATH = 'src/authz/scope-names.ts';
+export const OUTPUT_PATH = 'src/graphql/generated/scope-names.ts';
 
 /** The scope names declared with `@scope(name:)` on `schema`/`extend schema`, in declaration order. */
 export function readScopeNames(sdl) {
@@ -24,7 +24,7 @@ export function readScopeNames(sdl) {
   return names;
 }
 
-/** The TypeScript source of src/authz/scope-names.ts for the given SDL. */
+/** The TypeScript source of src/graphql/generated/scope-names.ts for the given SDL. */
 export function renderScopeNames(sdl) {
   const names = readScopeNames(sdl);
   const literal = (n) => `'${n.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;

@@ -9,6 +9,7 @@ const extra = process.argv.slice(2);
 const run = (cmd, args, env = {}) => spawnSync(cmd, args, { stdio: 'inherit', env: { ...process.env, ...env } }).status ?? 1;
 
 if (run('npx', ['tsx', 'scripts/check-codegen.mjs']) !== 0) process.exit(1);
+if (run('node', ['scripts/generate-scope-names.mjs', '--check']) !== 0) process.exit(1);
 if (run('npx', ['tsc', '--noEmit', '-p', 'tsconfig.json']) !== 0) {
   console.error('type-check failed');
   process.exit(1);

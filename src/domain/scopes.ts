@@ -1,6 +1,7 @@
 import type { Principal } from '../auth/principal.js';
+import type { ScopeName } from '../graphql/generated/scope-names.js';
 
-/** The OAuth scopes this API understands; the single source for their spelling. */
+/** Names for the scopes the domain's own rules use; checked against the schema's catalog (ScopeName). */
 export const Scopes = {
   readProfile: 'read:profile',
   readEmail: 'read:email',
@@ -8,7 +9,7 @@ export const Scopes = {
   readOrders: 'read:orders',
   writeOrders: 'write:orders',
   adminOrders: 'admin:orders',
-} as const;
+} as const satisfies Record<string, ScopeName>;
 
 export type Scope = (typeof Scopes)[keyof typeof Scopes];
 

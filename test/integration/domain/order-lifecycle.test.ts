@@ -131,17 +131,39 @@ describe.each(databaseTargets())('order lifecycle on $name', (target) => {
       expect(await statusOf(orderId)).toBe('PENDING');
     });
 
-    it('lets only one of two concurrent moves win', async () => {
+    it('lets only one of two concurrent identical moves win', async () => {
+      const orderId = await orderIn('PENDING', 2);
+      const results = await Promise.allSettled([
+        updateOrderStatus(requestDeps(database.db), admin, orderId, 'PAID'),
+        updateOrderStatus(requestDeps(database.db), admin, orderId, 'PAID'),
+      ]);
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+      const lost = results.find((r) => r.status === 'rejected');
+      expect(lost?.reason).toMatchObject({ extensions: { code: 'CONFLICT', reason: 'ILLEGAL_TRANSITION', from: 'PAID' } });
+    });
+
+    it('refuses a move based on a stale status as CONCURRENT_UPDATE', async () => {
+      const orderId = await orderIn('PENDING', 2);
+      const stale = requestDeps(database.db);
+      await stale.loaders.orderById.load(orderId);
+      await updateOrderStatus(requestDeps(database.db), admin, orderId, 'PAID');
+      const stock = await stockOf(database.db, PRODUCT);
+      // PAID → CANCELLED is legal, but this request decided on PENDING, which no longer holds.
+      expect(await rejection(updateOrderStatus(stale, admin, orderId, 'CANCELLED'))).toMatchObject({
+        extensions: { code: 'CONFLICT', reason: 'CONCURRENT_UPDATE', from: 'PAID', to: 'CANCELLED' },
+      });
+      expect(await statusOf(orderId)).toBe('PAID');
+      expect(await stockOf(database.db, PRODUCT)).toBe(stock);
+    });
+
+    it('keeps stock consistent when a payment and a cancellation race', async () => {
       const orderId = await orderIn('PENDING', 2);
       const stock = await stockOf(database.db, PRODUCT);
-      const results = await Promise.allSettled([
+      await Promise.allSettled([
         updateOrderStatus(requestDeps(database.db), admin, orderId, 'PAID'),
         updateOrderStatus(requestDeps(database.db), admin, orderId, 'CANCELLED'),
       ]);
-      const won = results.filter((r) => r.status === 'fulfilled');
-      expect(won).toHaveLength(1);
-      const lost = results.find((r) => r.status === 'rejected');
-      expect(lost?.reason).toMatchObject({ extensions: { code: 'CONFLICT' } });
+      // Either one move won, or they ran one after the other (PENDING → PAID → CANCELLED).
       const final = await statusOf(orderId);
       expect(['PAID', 'CANCELLED']).toContain(final);
       expect(await stockOf(database.db, PRODUCT)).toBe(final === 'CANCELLED' ? stock + 2 : stock);

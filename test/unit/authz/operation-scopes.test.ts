@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { parse } from 'graphql';
 import { InvalidOperationError, scopesForDocument, scopesForOperation } from '../../../src/authz/operation-scopes.js';
-import { SCOPE_NAMES } from '../../../src/authz/scope-names.js';
+import { SCOPE_NAMES } from '../../../src/graphql/generated/scope-names.js';
 import { type ScopesCliReport, runScopesCli } from '../../../src/cli/scopes.js';
 import { buildSchema } from '../../../src/graphql/schema.js';
 
@@ -108,12 +108,12 @@ describe('scopes for an operation (real schema)', () => {
 });
 
 describe('generated scope names', () => {
-  it('src/authz/scope-names.ts is what scripts/generate-scope-names.mjs generates now', async () => {
+  it('src/graphql/generated/scope-names.ts is what scripts/generate-scope-names.mjs generates now', async () => {
     const generator = ROOT + 'scripts/generate-scope-names.mjs';
     const { renderScopeNames } = (await import(generator)) as { renderScopeNames: (sdl: string) => string };
     const expected = renderScopeNames(await readFile(ROOT + 'schema/scopes.graphql', 'utf8'));
-    // Stale: run `node scripts/generate-scope-names.mjs` and commit src/authz/scope-names.ts.
-    expect(await readFile(ROOT + 'src/authz/scope-names.ts', 'utf8')).toBe(expected);
+    // Stale: run `node scripts/generate-scope-names.mjs` and commit src/graphql/generated/scope-names.ts.
+    expect(await readFile(ROOT + 'src/graphql/generated/scope-names.ts', 'utf8')).toBe(expected);
   });
 
   it('lists exactly the schema’s scope catalog', () => {
