@@ -7,6 +7,7 @@ import type { AuthorizationIndex } from './authorization-index.js';
 import { denialError } from './denial-error.js';
 import type { AuthorizationContext, AuthorizationMode } from './field-guard.js';
 import { type OperationPlan, planOperation } from './operation-plan.js';
+import { PlanCache } from './plan-cache.js';
 import { evaluate } from './requirement.js';
 
 export interface AuthorizationPluginOptions {
@@ -55,19 +56,22 @@ function logDenials(log: Logger, principal: Principal, plan: OperationPlan, mode
  */
 export function authorizationPlugin(options: AuthorizationPluginOptions): ApolloServerPlugin<PluginContext> {
   const mode = options.mode ?? 'filter';
+  const cache = new PlanCache();
   return {
     async requestDidStart() {
       return {
         async responseForOperation(rc) {
           const { contextValue, operation, schema } = rc;
-          const plan = planOperation({
-            schema,
-            index: options.index,
-            guard: contextValue.guard,
-            operation,
-            fragments: fragmentsOf(rc.document),
-            variables: rc.request.variables,
-          });
+          const plan = cache.getOrCompute(rc.document, operation, contextValue.principal, rc.request.variables, () =>
+            planOperation({
+              schema,
+              index: options.index,
+              guard: contextValue.guard,
+              operation,
+              fragments: fragmentsOf(rc.document),
+              variables: rc.request.variables,
+            }),
+          );
           if (plan.denied.length === 0) return null;
           logDenials(contextValue.log, contextValue.principal, plan, mode);
           if (mode === 'dry-run') return null;

@@ -1,0 +1,70 @@
+import { type DocumentNode, Kind, type OperationDefinitionNode, visit } from 'graphql';
+import type { Principal } from '../auth/principal.js';
+import type { OperationPlan } from './operation-plan.js';
+
+/** Plans kept per operation (distinct scope sets × @skip/@include variable values). */
+const DEFAULT_ENTRIES_PER_OPERATION = 64;
+
+/**
+ * Caches authorization plans per operation and per principal shape (kind and exact scope
+ * set) and the values of the variables that @skip/@include read — everything a plan depends
+ * on. Operations are keyed by identity: Apollo Server reuses the parsed document of a repeated
+ * query string, so a repeated operation pays one map lookup. Bounded per operation; operations
+ * themselves are held weakly and go when Apollo's document cache drops them.
+ */
+export class PlanCache {
+  readonly #byOperation = new WeakMap<OperationDefinitionNode, { vars: readonly string[]; plans: Map<string, OperationPlan> }>();
+  readonly #principalKeys = new WeakMap<Principal, string>();
+  readonly #maxEntries: number;
+
+  constructor(maxEntriesPerOperation = DEFAULT_ENTRIES_PER_OPERATION) {
+    this.#maxEntries = maxEntriesPerOperation;
+  }
+
+  getOrCompute(
+    document: DocumentNode | undefined,
+    operation: OperationDefinitionNode,
+    principal: Principal,
+    variables: Readonly<Record<string, unknown>> | undefined,
+    compute: () => OperationPlan,
+  ): OperationPlan {
+    let entry = this.#byOperation.get(operation);
+    if (!entry) {
+      entry = { vars: conditionVariables(document, operation), plans: new Map() };
+      this.#byOperation.set(operation, entry);
+    }
+    let key = this.#principalKey(principal);
+    for (const name of entry.vars) key += `\u0000${JSON.stringify(variables?.[name] ?? null)}`;
+    let plan = entry.plans.get(key);
+    if (!plan) {
+      plan = compute();
+      if (entry.plans.size >= this.#maxEntries) entry.plans.delete(entry.plans.keys().next().value as string);
+      entry.plans.set(key, plan);
+    }
+    return plan;
+  }
+
+  #principalKey(principal: Principal): string {
+    let key = this.#principalKeys.get(principal);
+    if (key === undefined) {
+      key = `${principal.kind}\u0000${[...principal.scopes].sort().join(' ')}`;
+      this.#principalKeys.set(principal, key);
+    }
+    return key;
+  }
+}
+
+/** Names of the variables that @skip/@include read anywhere in the operation or the document's fragments. */
+function conditionVariables(document: DocumentNode | undefined, operation: OperationDefinitionNode): string[] {
+  const names = new Set<string>();
+  const roots = [operation, ...(document?.definitions.filter((d) => d.kind === Kind.FRAGMENT_DEFINITION) ?? [])];
+  for (const root of roots) {
+    visit(root, {
+      Directive(node) {
+        if (node.name.value !== 'skip' && node.name.value !== 'include') return;
+        for (const arg of node.arguments ?? []) if (arg.value.kind === Kind.VARIABLE) names.add(arg.value.name.value);
+      },
+    });
+  }
+  return [...names].sort();
+}
