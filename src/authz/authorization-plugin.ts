@@ -80,7 +80,7 @@ export function authorizationPlugin(options: AuthorizationPluginOptions): Apollo
           const reject =
             (deniedRoots.length > 0 && deniedRoots.length === plan.rootFields.length) ||
             (plan.operationType === 'mutation' && deniedRoots.length > 0) ||
-            mode === 'reject';
+            (mode === 'reject' && plan.denied.some((d) => !d.conditional));
           if (!reject) return null;
           return rejection(contextValue.principal, plan, options);
         },
@@ -90,7 +90,7 @@ export function authorizationPlugin(options: AuthorizationPluginOptions): Apollo
 }
 
 function rejection(principal: Principal, plan: OperationPlan, options: AuthorizationPluginOptions) {
-  const errors = plan.denied.map((d) => ({ ...denialError(d.denial).toJSON(), path: d.path.split('.') }));
+  const errors = plan.denied.filter((d) => !d.conditional).map((d) => ({ ...denialError(d.denial).toJSON(), path: d.path.split('.') }));
   const headers = new HeaderMap();
   let status: number;
   if (principal.kind === 'anonymous') {

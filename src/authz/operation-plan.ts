@@ -23,6 +23,11 @@ export interface DeniedField {
   readonly path: string;
   readonly coordinate: string;
   readonly denial: Denial;
+  /**
+   * The field is reached through an interface or union and is allowed on some of the possible
+   * types: whether it is denied depends on the runtime type (the field guard decides then).
+   */
+  readonly conditional: boolean;
 }
 
 export interface RootFieldDecision {
@@ -124,6 +129,8 @@ function walk(w: Walk, selectionSet: SelectionSetNode, types: readonly GraphQLOb
         nodes.push(e.node);
       }
     }
+    const decisions = [...byType.keys()].map((parent) => (parent.getFields()[name] ? w.guard.decide(w.index.field(parent.name, name)).allowed : true));
+    const conditional = decisions.includes(true) && decisions.includes(false);
     for (const [parent, nodes] of byType) {
       const field = parent.getFields()[name];
       if (!field) continue;
@@ -133,7 +140,7 @@ function walk(w: Walk, selectionSet: SelectionSetNode, types: readonly GraphQLOb
       const coordinate = `${parent.name}.${name}`;
       if (roots) roots.push({ responseKey: key, coordinate, decision });
       const allowed = decision.allowed;
-      if (!allowed && reachable) w.denied.push({ path: fieldPath, coordinate, denial: decision });
+      if (!allowed && reachable) w.denied.push({ path: fieldPath, coordinate, denial: decision, conditional });
       const returnType = getNamedType(field.type);
       const childTypes = possibleTypes(w, returnType.name);
       for (const node of nodes) {

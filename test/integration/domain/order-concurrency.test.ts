@@ -38,7 +38,6 @@ describe.each(databaseTargets())('concurrent orders on $name', (target) => {
     const results = await Promise.all(
       Array.from({ length: 5 }, () => placeOrder(requestDeps(database.db), buyer, input)),
     );
-    process.stderr.write(`${target.name} rollbacks=${database.statements.sql.filter((q) => q === 'rollback').length}\n`);
     expect(new Set(results.map((r) => r.order.id)).size).toBe(1);
     expect(results.filter((r) => r.created)).toHaveLength(1);
     expect(await stockOf(database.db, 21)).toBe(100 - 1 - 2);
@@ -52,7 +51,6 @@ describe.each(databaseTargets())('concurrent orders on $name', (target) => {
       placeOrder(requestDeps(database.db), buyer, input),
       placeOrder(requestDeps(database.db), buyer, input),
     ]);
-    process.stderr.write(`${target.name} last-units rollbacks=${database.statements.sql.filter((q) => q === 'rollback').length}\n`);
     expect(results[0].order.id).toBe(results[1].order.id);
     expect(await stockOf(database.db, 22)).toBe(0);
   });

@@ -63,6 +63,8 @@ describe('operation plan (decided before execution)', () => {
   it('considers every concrete type behind an interface or union', () => {
     const p = plan('{ node(id: 1) { id ... on Order { total } ... on Product { name } } }', principal([]));
     expect(deniedPaths(p)).toEqual(['node.id@Order.id', 'node.id@Profile.id', 'node.total@Order.total']);
+    // `id` is allowed on Product, so its denial depends on the runtime type; `total` exists only on Order.
+    expect(p.denied.map((d) => [d.coordinate, d.conditional]).sort()).toEqual([['Order.id', true], ['Order.total', false], ['Profile.id', true]]);
     const s = plan('{ search { ... on Node { id } ... on Order { customer { id } } } }', principal(['read:orders']));
     expect(deniedPaths(s)).toEqual(['search.customer@Order.customer']);
   });
