@@ -6,6 +6,7 @@ import { returnStock, takeStock } from '../catalog/product-repository.js';
 import { readPageArgs, toConnection, type Connection, type PageArgs } from '../pagination.js';
 import { getCallerProfile, getProfile, ownsProfile } from '../profile/profile-service.js';
 import { timestamp, type RequestDeps } from '../request-deps.js';
+import { isRowId } from '../row-id.js';
 import { hasScope, Scopes } from '../scopes.js';
 import { parsePlaceOrderInput, type OrderLine, type OrderRequest, type PlaceOrderInput } from './order-input.js';
 import {
@@ -16,7 +17,7 @@ import {
   insertOrderItems,
   updateOrderStatusIf,
 } from './order-repository.js';
-import { assertTransition, CANCELLABLE_STATUSES, canTransition, isOrderStatus } from './order-status.js';
+import { assertTransition, CANCELLABLE_STATUSES, isOrderStatus } from './order-status.js';
 
 export type { PlaceOrderInput } from './order-input.js';
 
@@ -60,7 +61,7 @@ export async function placeOrder(
     const previous = await findOrderByIdempotencyKey(deps.db, customer.id, key);
     if (previous !== undefined) return replay(deps, previous, request);
   }
-  const products = await deps.loaders.productById.loadMany(request.lines.map((l) => l.productId));
+  const products = await Promise.all(request.lines.map((l) => deps.loaders.productById.load(l.productId)));
   const currency = checkLines(request.lines, products);
 
   let placed: { order: OrderRow; items: OrderItemRow[] };
@@ -83,11 +84,10 @@ export async function placeOrder(
 }
 
 /** Unknown products and mixed currencies are input errors, found before any write. */
-function checkLines(lines: readonly OrderLine[], products: readonly (ProductRow | null | Error)[]): string {
+function checkLines(lines: readonly OrderLine[], products: readonly (ProductRow | null)[]): string {
   let currency: string | undefined;
   lines.forEach((line, i) => {
     const product = products[i];
-    if (product instanceof Error) throw product;
     if (product === null || product === undefined) {
       throw new BadUserInputError(`input.items[${line.inputIndex}].productId`, 'Unknown product');
     }
@@ -120,7 +120,7 @@ async function insertOrderTransaction(
       }
       // The currency was checked before the transaction; a concurrent catalog edit could change it.
       if (taken.currency !== currency) {
-        throw new ConflictError('PRICE_CHANGED', 'The catalog changed while the order was placed; try again');
+        throw new ConflictError('CATALOG_CHANGED', 'The catalog changed while the order was placed; try again');
       }
       prices.set(line.productId, { price: taken.price_minor, currency: taken.currency });
     }
@@ -287,6 +287,8 @@ async function pageOfOrders(
   customerId: number | null,
 ): Promise<Connection<OrderRow>> {
   const page = readPageArgs(args);
+  // An id that cannot exist matches no orders (and PostgreSQL would reject it as out of range).
+  if (customerId !== null && !isRowId(customerId)) return toConnection([], page.limit);
   if (args.status !== undefined && args.status !== null && !isOrderStatus(args.status)) {
     throw new BadUserInputError('status', 'Unknown order status');
   }
@@ -306,5 +308,3 @@ function requireAdmin(principal: Principal): void {
     });
   }
 }
-
-export { canTransition };

@@ -108,6 +108,11 @@ describe.each(databaseTargets())('order access on $name', (target) => {
       ).toEqual([aliceOrders[2], aliceOrders[0]]);
     });
 
+    it('finds nothing for a customer id that cannot exist', async () => {
+      const page = await listOrders(requestDeps(database.db), adminClient, { customerId: 2 ** 40 });
+      expect(page.edges).toEqual([]);
+    });
+
     it('rejects a bad cursor naming after', async () => {
       expect(await rejection(listOrders(requestDeps(database.db), adminClient, { after: 'xyz' }))).toMatchObject({
         extensions: { code: 'BAD_USER_INPUT', field: 'after' },
