@@ -44,7 +44,7 @@ export interface ListProfileOrdersArgs extends PageArgs {
  * `input.items[i].quantity`, `input.idempotencyKey`); duplicate product lines are merged.
  * Prices come from the catalog. Stock is taken with conditional updates in product-id
  * order inside one transaction, so concurrent orders never oversell and never deadlock;
- * too little stock is ConflictError `INSUFFICIENT_STOCK` (with `productId`) and nothing is
+ * too little stock is ConflictError `INSUFFICIENT_STOCK` (with `field`, the input line) and nothing is
  * written. With an idempotency key, a repeat of the same items returns the original order
  * (`created: false`, stock untouched), also when the two requests race; the same key with
  * different items is ConflictError `IDEMPOTENCY_KEY_REUSED`.
@@ -114,9 +114,9 @@ async function insertOrderTransaction(
     for (const line of [...request.lines].sort((a, b) => a.productId - b.productId)) {
       const taken = await takeStock(trx, line.productId, line.quantity, now);
       if (taken === undefined) {
-        throw new ConflictError('INSUFFICIENT_STOCK', `Not enough stock for product ${line.productId}`, {
-          productId: line.productId,
-        });
+        // Named by input line, not by internal row id: clients only know global IDs.
+        const field = `input.items[${line.inputIndex}].quantity`;
+        throw new ConflictError('INSUFFICIENT_STOCK', `Not enough stock for ${field}`, { field });
       }
       // The currency was checked before the transaction; a concurrent catalog edit could change it.
       if (taken.currency !== currency) {

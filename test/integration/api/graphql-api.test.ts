@@ -180,6 +180,15 @@ describe.each(databaseTargets())('GraphQL API on $name', (target) => {
       expect(await orderCount()).toBe(before);
     });
 
+    it('refuses to oversell with CONFLICT naming the input line, writing nothing', async () => {
+      await database.db.updateTable('products').set({ stock: 1 }).where('id', '=', 3).execute();
+      const before = await orderCount();
+      const r = await api.run(PLACE, { principal: alice, variables: { input: { items: [{ productId: product1, quantity: 1 }, { productId: toGlobalId('Product', 3), quantity: 2 }] } } });
+      expect(r.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', reason: 'INSUFFICIENT_STOCK', field: 'input.items[1].quantity' });
+      expect(await orderCount()).toBe(before);
+      expect(await stockOf(3)).toBe(1);
+    });
+
     it('returns the original order for a repeated idempotency key', async () => {
       const input = { items: [{ productId: product1, quantity: 1 }], idempotencyKey: `key-${target.name}` };
       const first = await api.run(PLACE, { principal: alice, variables: { input } });

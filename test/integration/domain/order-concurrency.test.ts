@@ -24,7 +24,7 @@ describe.each(databaseTargets())('concurrent orders on $name', (target) => {
     );
     const failed = results.filter((r) => r.status === 'rejected');
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(5);
-    for (const r of failed) expect(r.reason).toMatchObject({ extensions: { reason: 'INSUFFICIENT_STOCK', productId: 20 } });
+    for (const r of failed) expect(r.reason).toMatchObject({ extensions: { reason: 'INSUFFICIENT_STOCK', field: 'input.items[0].quantity' } });
     expect(await stockOf(database.db, 20)).toBe(0);
     expect(await countRows(database.db, 'orders')).toBe(ordersBefore + 5);
   });

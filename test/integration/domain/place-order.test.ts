@@ -74,14 +74,14 @@ describe.each(databaseTargets())('placeOrder on $name', (target) => {
     const error = await rejection(
       place('buyer', { items: [{ productId: 1, quantity: 2 }, { productId: 5, quantity: 2 }] }),
     );
-    expect(error).toMatchObject({ extensions: { code: 'CONFLICT', reason: 'INSUFFICIENT_STOCK', productId: 5 } });
+    expect(error).toMatchObject({ extensions: { code: 'CONFLICT', reason: 'INSUFFICIENT_STOCK', field: 'input.items[1].quantity' } });
     expect(await snapshot(database.db)).toEqual(before);
   });
 
   it('refuses an out-of-stock product', async () => {
     await setStock(database.db, 15, 0);
     expect(await rejection(place('buyer', { items: [{ productId: 15, quantity: 1 }] }))).toMatchObject({
-      extensions: { reason: 'INSUFFICIENT_STOCK', productId: 15 },
+      extensions: { reason: 'INSUFFICIENT_STOCK', field: 'input.items[0].quantity' },
     });
   });
 
