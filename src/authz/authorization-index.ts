@@ -8,7 +8,7 @@ import {
   isIntrospectionType,
   isObjectType,
 } from 'graphql';
-import { NO_REQUIREMENT, type Requirement, combine, isEmptyRequirement, requirement } from './requirement.js';
+import { NO_REQUIREMENT, type Requirement, combine, implies, isEmptyRequirement, requirement } from './requirement.js';
 
 /** Start-up failure: the schema's authorization annotations are inconsistent. Names the coordinate. */
 export class SchemaAuthorizationError extends Error {
@@ -130,12 +130,21 @@ export function buildAuthorizationIndex(schema: GraphQLSchema, options: Authoriz
     typeRequirements.set(t.name, typeReq);
 
     const fields = new Map<string, Requirement>();
+    const ownTypeReq = isObjectType(t) ? ownRequirement(schema, t, t.name) : NO_REQUIREMENT;
     for (const field of Object.values(t.getFields())) {
       const coordinate = `${t.name}.${field.name}`;
-      let r = combine(typeReq, checkDeclared(ownRequirement(schema, field, coordinate), coordinate));
+      const own = checkDeclared(ownRequirement(schema, field, coordinate), coordinate);
+      let r = combine(typeReq, own);
       for (const i of t.getInterfaces()) {
         const inherited = i.getFields()[field.name];
-        if (inherited) r = combine(r, checkDeclared(ownRequirement(schema, inherited, `${i.name}.${field.name}`), `${i.name}.${field.name}`));
+        if (!inherited) continue;
+        const fromInterface = checkDeclared(ownRequirement(schema, inherited, `${i.name}.${field.name}`), `${i.name}.${field.name}`);
+        // Interface requirements are inherited anyway; an implementation that declares its own,
+        // weaker one was almost certainly meant as an override, which would be a hole.
+        if (!isEmptyRequirement(own) && !implies(combine(ownTypeReq, own), combine(ownOf(i), fromInterface))) {
+          throw new SchemaAuthorizationError(coordinate, `declares a weaker requirement than ${i.name}.${field.name}; repeat the interface's requirement`);
+        }
+        r = combine(r, fromInterface);
       }
       fields.set(field.name, r);
     }

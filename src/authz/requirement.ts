@@ -71,6 +71,15 @@ function normaliseAlternatives(input: ReadonlyArray<ReadonlyArray<string>>): Rea
   return Object.freeze(kept.map((s) => Object.freeze(s)));
 }
 
+/** Whether every caller that meets `a` also meets `b` (a is at least as strict as b). */
+export function implies(a: Requirement, b: Requirement): boolean {
+  if (b.authenticated && !a.authenticated) return false;
+  if (b.user && !a.user) return false;
+  if (b.scopes.length === 0) return true;
+  if (a.scopes.length === 0) return false;
+  return a.scopes.every((alt) => b.scopes.some((needed) => needed.every((s) => alt.includes(s))));
+}
+
 /** Decides whether the principal meets the requirement. Pure and synchronous. */
 export function evaluate(r: Requirement, principal: Principal): Decision {
   if (!r.authenticated) return ALLOWED;

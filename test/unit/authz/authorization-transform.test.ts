@@ -131,6 +131,23 @@ describe('@requiresScope as a schema transform', () => {
       expect((error as SchemaAuthorizationError).coordinate).toBe('Query.open');
     });
 
+    it('fails when an implementation declares a weaker requirement than its interface field', () => {
+      let error: unknown;
+      try {
+        build(`interface Node { id: ID! secret: String @requiresScope(scope: "b") }
+          type Thing implements Node { id: ID! secret: String @requiresScope(scope: "a") }
+          type Query { node: Node @public }`);
+      } catch (e) {
+        error = e;
+      }
+      expect((error as SchemaAuthorizationError).coordinate).toBe('Thing.secret');
+      expect(() =>
+        build(`interface Node { id: ID! secret: String @requiresScope(scope: "b") }
+          type Thing implements Node { id: ID! secret: String @requiresScope(scope: "b") @requiresScope(scope: "a") }
+          type Query { node: Node @public }`),
+      ).not.toThrow();
+    });
+
     it('fails on @requiresScope with neither or both arguments', () => {
       expect(() => build(`type Query { open: String @requiresScope }`)).toThrow(SchemaAuthorizationError);
       expect(() => build(`type Query { open: String @requiresScope(scope: "a", anyOf: ["b"]) }`)).toThrow(SchemaAuthorizationError);
