@@ -316,6 +316,27 @@ describe.each(databaseTargets())('GraphQL API on $name', (target) => {
       }
     });
 
+    it('logs every denial as one structured line without the token', async () => {
+      const lines: Array<Record<string, unknown>> = [];
+      const capture = {
+        info: (obj: Record<string, unknown>) => void lines.push(obj),
+        warn: () => undefined,
+        error: () => undefined,
+        child(bindings: Record<string, unknown>) {
+          return { ...capture, info: (obj: Record<string, unknown>) => void lines.push({ ...bindings, ...obj }) };
+        },
+      };
+      const logged = await createTestApi(database, 'filter', capture);
+      try {
+        await logged.run('{ me { displayName email } }', { principal: userPrincipal('dave', { scopes: ['read:profile'] }) });
+        expect(lines).toEqual([
+          expect.objectContaining({ event: 'authz.denied', reqId: 'test-request', subject: 'dave', clientId: 'test-app', path: 'me.email', missingScopes: ['read:email'] }),
+        ]);
+      } finally {
+        await logged.stop();
+      }
+    });
+
     it('dry-run mode executes everything', async () => {
       const dry = await createTestApi(database, 'dry-run');
       try {
