@@ -1,17 +1,12 @@
-import { readFileSync, realpathSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { type CliIo, isEntryPoint, processIo, usageError } from './cli-io.js';
+export type { CliIo } from './cli-io.js';
 import { type DocumentNode, GraphQLError, parse } from 'graphql';
 import type { AuthorizedSchema } from '../authz/authorization-transform.js';
 import { InvalidOperationError, type OperationScopes, scopesForDocument } from '../authz/operation-scopes.js';
 import { schemaReport } from '../authz/schema-report.js';
 import { buildSchema } from '../graphql/schema.js';
-
-/** Where the CLI writes: results on stdout, problems on stderr. */
-export interface CliIo {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-}
 
 export const USAGE = `Usage: npm run -s scopes -- <file.graphql> [--json]
        npm run -s scopes -- --schema
@@ -54,15 +49,15 @@ export async function runScopesCli(args: string[], io: CliIo, loadSchema: () => 
       },
     }));
   } catch (error) {
-    return usageError(io, error instanceof Error ? error.message : 'invalid arguments');
+    return usageError(io, error instanceof Error ? error.message : 'invalid arguments', USAGE);
   }
 
   if (values.help) {
     io.stdout(USAGE);
     return 0;
   }
-  if (values.schema && (positionals.length > 0 || values.json)) return usageError(io, '--schema takes no file and no --json');
-  if (!values.schema && positionals.length !== 1) return usageError(io, 'name exactly one .graphql file');
+  if (values.schema && (positionals.length > 0 || values.json)) return usageError(io, '--schema takes no file and no --json', USAGE);
+  if (!values.schema && positionals.length !== 1) return usageError(io, 'name exactly one .graphql file', USAGE);
 
   let authorized: AuthorizedSchema;
   try {
@@ -123,24 +118,6 @@ function renderText(o: OperationScopes): string {
   return `${lines.join('\n')}\n`;
 }
 
-function usageError(io: CliIo, problem: string): number {
-  io.stderr(`${problem}\n\n${USAGE}`);
-  return 2;
-}
-
-function isEntryPoint(): boolean {
-  const script = process.argv[1];
-  if (script === undefined) return false;
-  try {
-    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
-if (isEntryPoint()) {
-  process.exitCode = await runScopesCli(process.argv.slice(2), {
-    stdout: (text) => process.stdout.write(text),
-    stderr: (text) => process.stderr.write(text),
-  });
+if (isEntryPoint(import.meta.url)) {
+  process.exitCode = await runScopesCli(process.argv.slice(2), processIo);
 }

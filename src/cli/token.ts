@@ -1,13 +1,8 @@
-import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { type CliIo, isEntryPoint, processIo, usageError } from './cli-io.js';
+export type { CliIo } from './cli-io.js';
 import { DEV_CLIENT_ID, devIssuerSettings, loadOrCreateDevIssuer } from '../auth/dev-issuer.js';
-
-/** Where the CLI writes: stdout gets the token and nothing else. */
-export interface CliIo {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-}
 
 export const USAGE = `Usage: npm run -s token -- (--sub <user> | --client) --scope "<scopes>" [options]
 
@@ -50,22 +45,22 @@ export async function runTokenCli(args: string[], env: NodeJS.ProcessEnv, projec
       },
     }));
   } catch (error) {
-    return usageError(io, error instanceof Error ? error.message : 'invalid arguments');
+    return usageError(io, error instanceof Error ? error.message : 'invalid arguments', USAGE);
   }
 
   if (values.help) {
     io.stdout(USAGE);
     return 0;
   }
-  if (values.scope === undefined) return usageError(io, '--scope is required');
-  if (values.client && values.sub !== undefined) return usageError(io, '--client and --sub are mutually exclusive');
-  if (!values.client && (values.sub === undefined || values.sub === '')) return usageError(io, '--sub (or --client) is required');
-  if (values['client-id'] === '') return usageError(io, '--client-id must not be empty');
+  if (values.scope === undefined) return usageError(io, '--scope is required', USAGE);
+  if (values.client && values.sub !== undefined) return usageError(io, '--client and --sub are mutually exclusive', USAGE);
+  if (!values.client && (values.sub === undefined || values.sub === '')) return usageError(io, '--sub (or --client) is required', USAGE);
+  if (values['client-id'] === '') return usageError(io, '--client-id must not be empty', USAGE);
   let expiresInSec: number | undefined;
   if (values['expires-in'] !== undefined) {
     expiresInSec = Number(values['expires-in']);
     if (!/^\d+$/.test(values['expires-in']) || !Number.isSafeInteger(expiresInSec) || expiresInSec <= 0) {
-      return usageError(io, '--expires-in must be a positive whole number of seconds');
+      return usageError(io, '--expires-in must be a positive whole number of seconds', USAGE);
     }
   }
 
@@ -96,25 +91,7 @@ export async function runTokenCli(args: string[], env: NodeJS.ProcessEnv, projec
   }
 }
 
-function usageError(io: CliIo, problem: string): number {
-  io.stderr(`${problem}\n\n${USAGE}`);
-  return 2;
-}
-
-function isEntryPoint(): boolean {
-  const script = process.argv[1];
-  if (script === undefined) return false;
-  try {
-    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
-if (isEntryPoint()) {
+if (isEntryPoint(import.meta.url)) {
   const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
-  process.exitCode = await runTokenCli(process.argv.slice(2), process.env, projectRoot, {
-    stdout: (text) => process.stdout.write(text),
-    stderr: (text) => process.stderr.write(text),
-  });
+  process.exitCode = await runTokenCli(process.argv.slice(2), process.env, projectRoot, processIo);
 }
