@@ -1,12 +1,12 @@
 import { type ApolloServerPlugin, type GraphQLRequestContext, HeaderMap } from '@apollo/server';
-import { type FragmentDefinitionNode, Kind } from 'graphql';
+import { type FragmentDefinitionNode, GraphQLError, Kind } from 'graphql';
 import type { Principal } from '../auth/principal.js';
 import { bearerChallenge } from '../http/www-authenticate.js';
 import type { Logger } from '../logger.js';
 import type { AuthorizationIndex } from './authorization-index.js';
 import { denialError } from './denial-error.js';
 import type { AuthorizationContext, AuthorizationMode } from './field-guard.js';
-import { type OperationPlan, planOperation } from './operation-plan.js';
+import { type OperationPlan, coerceVariables, planOperation } from './operation-plan.js';
 import { PlanCache } from './plan-cache.js';
 import { evaluate } from './requirement.js';
 
@@ -62,16 +62,20 @@ export function authorizationPlugin(options: AuthorizationPluginOptions): Apollo
       return {
         async responseForOperation(rc) {
           const { contextValue, operation, schema } = rc;
-          const plan = cache.getOrCompute(rc.document, operation, contextValue.principal, rc.request.variables, () =>
-            planOperation({
-              schema,
-              index: options.index,
-              guard: contextValue.guard,
-              operation,
-              fragments: fragmentsOf(rc.document),
-              variables: rc.request.variables,
-            }),
-          );
+          const variables = coerceVariables(schema, operation, rc.request.variables);
+          // Invalid variables: execution answers with the coercion error before any resolver runs.
+          if (variables === undefined) return null;
+          let plan: OperationPlan;
+          try {
+            plan = cache.getOrCompute(rc.document, operation, contextValue.principal, variables, () =>
+              planOperation({ schema, index: options.index, guard: contextValue.guard, operation, fragments: fragmentsOf(rc.document), variables }),
+            );
+          } catch (error) {
+            // e.g. `@include(if: $v)` with `$v` null: execution raises the same GraphQL error before
+            // resolving anything, so let it answer.
+            if (error instanceof GraphQLError) return null;
+            throw error;
+          }
           if (plan.denied.length === 0) return null;
           logDenials(contextValue.log, contextValue.principal, plan, mode);
           if (mode === 'dry-run') return null;

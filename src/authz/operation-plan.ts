@@ -10,9 +10,9 @@ import {
   type SelectionSetNode,
   getNamedType,
   getDirectiveValues,
+  getVariableValues,
   isAbstractType,
   isObjectType,
-  typeFromAST,
 } from 'graphql';
 import type { AuthorizationIndex } from './authorization-index.js';
 import type { FieldGuard } from './field-guard.js';
@@ -118,22 +118,23 @@ function walk(w: Walk, selectionSet: SelectionSetNode, types: readonly GraphQLOb
   collect(w, selectionSet, types, fields, new Set());
   for (const [key, entries] of fields) {
     const fieldPath = path ? `${path}.${key}` : key;
-    const name = entries[0]!.node.name.value;
-    if (name.startsWith('__')) continue; // __typename and introspection are public
-    // Per concrete parent type: the same response key may resolve to Order.id or Product.id.
-    const byType = new Map<GraphQLObjectType, FieldNode[]>();
+    // Per concrete parent type: the same response key may be Order.id or Product.id, and fragments on
+    // types that cannot both apply may even use one alias for different fields (x: email / x: description).
+    const byType = new Map<GraphQLObjectType, { name: string; nodes: FieldNode[] }>();
     for (const e of entries) {
+      const name = e.node.name.value;
+      if (name.startsWith('__')) continue; // __typename and introspection are public
       for (const t of e.types) {
-        let nodes = byType.get(t);
-        if (!nodes) byType.set(t, (nodes = []));
-        nodes.push(e.node);
+        if (!t.getFields()[name]) continue;
+        let slot = byType.get(t);
+        if (!slot) byType.set(t, (slot = { name, nodes: [] }));
+        slot.nodes.push(e.node);
       }
     }
-    const decisions = [...byType.keys()].map((parent) => (parent.getFields()[name] ? w.guard.decide(w.index.field(parent.name, name)).allowed : true));
+    const decisions = [...byType].map(([parent, { name }]) => w.guard.decide(w.index.field(parent.name, name)).allowed);
     const conditional = decisions.includes(true) && decisions.includes(false);
-    for (const [parent, nodes] of byType) {
-      const field = parent.getFields()[name];
-      if (!field) continue;
+    for (const [parent, { name, nodes }] of byType) {
+      const field = parent.getFields()[name]!;
       const requirement = w.index.field(parent.name, name);
       w.requirement = combine(w.requirement, requirement);
       const decision = w.guard.decide(requirement);
@@ -161,7 +162,8 @@ export function planOperation(input: {
   guard: FieldGuard;
   operation: OperationDefinitionNode;
   fragments: Readonly<Record<string, FragmentDefinitionNode>>;
-  variables: Readonly<Record<string, unknown>> | undefined;
+  /** Coerced variable values (see {@link coerceVariables}). */
+  variables: Readonly<Record<string, unknown>>;
 }): OperationPlan {
   const { schema, operation } = input;
   const rootType =
@@ -171,7 +173,7 @@ export function planOperation(input: {
     index: input.index,
     guard: input.guard,
     fragments: input.fragments,
-    variables: coerceVariableDefaults(schema, operation, input.variables ?? {}),
+    variables: input.variables,
     denied: [],
     requirement: NO_REQUIREMENT,
   };
@@ -180,14 +182,16 @@ export function planOperation(input: {
   return { operationType: operation.operation, rootFields, denied: w.denied, requirement: w.requirement };
 }
 
-/** Fills in variable defaults so that `@include(if: $v)` with `$v: Boolean = true` is read right. */
-function coerceVariableDefaults(schema: GraphQLSchema, operation: OperationDefinitionNode, variables: Readonly<Record<string, unknown>>): Record<string, unknown> {
-  const result: Record<string, unknown> = { ...variables };
-  for (const def of operation.variableDefinitions ?? []) {
-    const name = def.variable.name.value;
-    if (result[name] === undefined && def.defaultValue && def.defaultValue.kind === Kind.BOOLEAN && typeFromAST(schema, def.type)) {
-      result[name] = def.defaultValue.value;
-    }
-  }
-  return result;
+/**
+ * The operation's variables coerced as execution will coerce them (defaults applied, types
+ * checked), so that @skip/@include are read exactly as graphql-js will read them. Undefined when
+ * the variables are invalid: execution then reports that error itself and nothing is resolved.
+ */
+export function coerceVariables(
+  schema: GraphQLSchema,
+  operation: OperationDefinitionNode,
+  raw: Readonly<Record<string, unknown>> | undefined,
+): Record<string, unknown> | undefined {
+  const result = getVariableValues(schema, operation.variableDefinitions ?? [], raw ?? {}, { maxErrors: 1 });
+  return result.errors ? undefined : result.coerced;
 }

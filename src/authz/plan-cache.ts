@@ -34,7 +34,8 @@ export class PlanCache {
       this.#byOperation.set(operation, entry);
     }
     let key = this.#principalKey(principal);
-    for (const name of entry.vars) key += `\u0000${JSON.stringify(variables?.[name] ?? null)}`;
+    // Coerced values: a missing variable with a default and an explicit null are already told apart.
+    for (const name of entry.vars) key += `\u0000${JSON.stringify(variables?.[name])}`;
     let plan = entry.plans.get(key);
     if (!plan) {
       plan = compute();

@@ -5,7 +5,7 @@ import { ANONYMOUS, type Principal } from '../../../src/auth/principal.js';
 import { applyAuthorization } from '../../../src/authz/authorization-transform.js';
 import { authorizationDirectives } from '../../../src/authz/directives.js';
 import { FieldGuard } from '../../../src/authz/field-guard.js';
-import { planOperation } from '../../../src/authz/operation-plan.js';
+import { coerceVariables, planOperation } from '../../../src/authz/operation-plan.js';
 
 const sdl = `
   extend schema @scope(name: "read:orders", description: "r") @scope(name: "read:profile", description: "p") @scope(name: "write:orders", description: "w")
@@ -41,7 +41,7 @@ function plan(query: string, who: Principal, variables?: Record<string, unknown>
   const fragments = Object.fromEntries(
     document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((f) => [f.name.value, f]),
   );
-  return planOperation({ schema, index, guard: new FieldGuard(who, 'filter'), operation, fragments, variables });
+  return planOperation({ schema, index, guard: new FieldGuard(who, 'filter'), operation, fragments, variables: coerceVariables(schema, operation, variables)! });
 }
 
 const deniedPaths = (p: ReturnType<typeof plan>) => p.denied.map((d) => `${d.path}@${d.coordinate}`).sort();
