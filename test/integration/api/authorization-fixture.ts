@@ -5,9 +5,6 @@
  */
 import type { Principal } from '../../../src/auth/principal.js';
 import type { AuthorizationMode } from '../../../src/authz/field-guard.js';
-import { createApollo } from '../../../src/graphql/apollo-server.js';
-import { createRequestContext } from '../../../src/graphql/context.js';
-import { buildSchema } from '../../../src/graphql/schema.js';
 import type { Logger } from '../../../src/logger.js';
 import { toGlobalId } from '../../../src/graphql/global-id.js';
 import { type ApiResult, type TestApi, createTestApi } from '../../fixtures/api.js';
@@ -154,23 +151,6 @@ export async function createLoggedApi(database: TestDatabase, mode: Authorizatio
     error: (obj, msg) => void lines.push({ ...obj, level: 'error', msg }),
     child: () => logger,
   };
-  const { schema, index } = buildSchema();
-  const apollo = createApollo({ schema, index, mode, realm: 'https://api.test', resourceMetadataUrl: 'https://api.test/.well-known/oauth-protected-resource', logger });
-  await apollo.start();
-  return {
-    lines,
-    async run(query, { principal, variables }) {
-      const contextValue = createRequestContext({ requestId: 'logged', principal, db: database.db, index, mode, log: logger });
-      const response = await apollo.executeOperation({ query, variables: variables ?? {} }, { contextValue });
-      if (response.body.kind !== 'single') throw new Error('incremental delivery is not used');
-      const result = response.body.singleResult;
-      return {
-        status: response.http.status ?? 200,
-        headers: new Map(response.http.headers),
-        data: result.data as ApiResult['data'],
-        errors: result.errors as ApiResult['errors'],
-      };
-    },
-    stop: () => apollo.stop(),
-  };
+  const api = await createTestApi(database, mode, logger);
+  return { lines, run: (query, { principal, variables }) => api.run(query, { principal, variables }), stop: () => api.stop() };
 }
