@@ -8,7 +8,7 @@ import type { AuthorizationMode } from '../authz/field-guard.js';
 import { ErrorCode } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { RequestContext } from './context.js';
-import { type ExecutorKind, jitGateway } from './jit-executor.js';
+import { DEFAULT_EXECUTOR, type ExecutorKind, jitGateway } from './jit-executor.js';
 
 export interface ApolloOptions {
   readonly schema: GraphQLSchema;
@@ -18,7 +18,7 @@ export interface ApolloOptions {
   readonly resourceMetadataUrl: string;
   readonly logger: Logger;
   readonly plugins?: ReadonlyArray<ApolloServerPlugin<RequestContext>>;
-  /** Default: 'graphql-js'. */
+  /** Default: {@link DEFAULT_EXECUTOR}. */
   readonly executor?: ExecutorKind;
 }
 
@@ -29,7 +29,7 @@ export interface ApolloOptions {
  */
 export function createApollo(options: ApolloOptions): ApolloServer<RequestContext> {
   return new ApolloServer<RequestContext>({
-    ...(options.executor === 'jit' ? { gateway: jitGateway(options.schema) } : { schema: options.schema }),
+    ...((options.executor ?? DEFAULT_EXECUTOR) === 'jit' ? { gateway: jitGateway(options.schema) } : { schema: options.schema }),
     includeStacktraceInErrorResponses: false,
     plugins: [
       ApolloServerPluginCacheControlDisabled(),

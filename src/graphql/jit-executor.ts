@@ -5,6 +5,9 @@ import { type CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
 /** Which engine executes validated operations. */
 export type ExecutorKind = 'graphql-js' | 'jit';
 
+/** The default: the whole test suite runs under both, and jit is faster on nested lists. */
+export const DEFAULT_EXECUTOR: ExecutorKind = 'jit';
+
 /** Compiled operations kept at most (per document identity; Apollo reuses parsed documents). */
 const MAX_COMPILED = 1000;
 
