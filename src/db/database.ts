@@ -99,7 +99,34 @@ function openSqlite(config: SqliteConfig): { dialect: SqliteDialect } {
   // SQLite leaves foreign keys off per connection unless asked.
   connection.pragma('foreign_keys = ON');
   connection.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
-  return { dialect: new SqliteDialect({ database: connection }) };
+  return { dialect: new SqliteDialect({ database: withStatementCache(connection) }) };
+}
+
+/** Prepared statements kept per SQLite connection, by SQL text. */
+const STATEMENT_CACHE_SIZE = 500;
+
+/**
+ * Reuses prepared statements: Kysely prepares every query anew, and preparing costs more than
+ * running the small indexed queries this API sends. Safe because Kysely serialises all work on
+ * its single SQLite connection, so a statement is never in use twice at once.
+ */
+function withStatementCache(connection: SQLite.Database): { close(): void; prepare(sql: string): SQLite.Statement } {
+  const statements = new Map<string, SQLite.Statement>();
+  return {
+    close: () => {
+      statements.clear();
+      connection.close();
+    },
+    prepare(sql: string) {
+      let statement = statements.get(sql);
+      if (statement === undefined) {
+        if (statements.size >= STATEMENT_CACHE_SIZE) statements.delete(statements.keys().next().value as string);
+        statement = connection.prepare(sql);
+        statements.set(sql, statement);
+      }
+      return statement;
+    },
+  };
 }
 
 function openPostgres(config: PostgresConfig): { dialect: PostgresDialect } {
