@@ -1,0 +1,75 @@
+import cluster from 'node:cluster';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { loadOrCreateDevIssuer } from './auth/dev-issuer.js';
+import { ConfigError, loadConfig } from './config.js';
+import { createDatabase } from './db/database.js';
+import { migrateToLatest } from './db/migrate.js';
+import { seedCatalog } from './db/seed.js';
+
+/**
+ * `npm run start:cluster`: one server process per core (`WORKERS` overrides), sharing the port
+ * through node:cluster. The primary validates the configuration and migrates and seeds the
+ * database once, so workers never race on it; a worker that dies is replaced.
+ */
+async function primary(): Promise<void> {
+  const projectRoot = fileURLToPath(new URL('..', import.meta.url));
+  let config;
+  try {
+    config = loadConfig(process.env, projectRoot);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`Invalid configuration: ${error.message}\n`);
+      process.exit(78);
+    }
+    throw error;
+  }
+  const raw = process.env['WORKERS'];
+  if (raw !== undefined && raw !== '' && !/^[1-9]\d{0,2}$/.test(raw)) {
+    process.stderr.write('Invalid configuration: WORKERS: must be a whole number from 1 to 999\n');
+    process.exit(78);
+  }
+  const workers = raw ? Number(raw) : availableParallelism();
+
+  if (config.auth.issuer.kind === 'development') {
+    // Create the development key once, before workers load it.
+    await loadOrCreateDevIssuer({ keyFile: config.auth.issuer.keyFile, issuer: config.auth.issuer.issuer, audience: config.auth.audience });
+  }
+  const database = await createDatabase(config.database);
+  try {
+    await migrateToLatest(database.db);
+    await seedCatalog(database.db);
+  } finally {
+    await database.close();
+  }
+
+  let stopping = false;
+  // Workers run main: from source under tsx (its loader is inherited through execArgv), or from dist/.
+  const extension = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
+  cluster.setupPrimary({ exec: fileURLToPath(new URL(`./main.${extension}`, import.meta.url)) });
+  for (let i = 0; i < workers; i++) cluster.fork();
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping) {
+      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+      return;
+    }
+    process.stderr.write(`worker ${worker.process.pid} exited (${signal ?? code}); starting another\n`);
+    setTimeout(() => cluster.fork(), 1000).unref();
+  });
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.kill('SIGTERM');
+    setTimeout(() => process.exit(1), 15_000).unref();
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  process.stdout.write(`started ${workers} workers\n`);
+}
+
+if (cluster.isPrimary) {
+  primary().catch((error: unknown) => {
+    process.stderr.write(`Failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  });
+}
