@@ -1,33 +1,74 @@
 import path from 'node:path';
 import { devIssuerSettings } from './auth/dev-issuer.js';
+import { DEFAULT_REDIS_KEY_PREFIX } from './auth/redis-shared-cache.js';
+import { parseScopeMapSpec, type ScopeMapSpec } from './auth/scope-map.js';
 import type { AuthorizationMode } from './authz/field-guard.js';
+import { DEFAULT_EXECUTOR, type ExecutorKind } from './graphql/jit-executor.js';
 
-/** Start-up failure: an environment variable is missing or invalid. Names the variable, never echoes secrets. */
+/**
+ * Start-up failure: an environment variable is missing or invalid. Names the variable (and, for a
+ * JSON list such as `OAUTH_ISSUERS`, the entry's index and member), never echoes secrets.
+ */
 export class ConfigError extends Error {
   readonly code = 'ERR_CONFIG';
+  /** Index of the offending entry, for variables holding a JSON array. */
+  readonly index: number | undefined;
+  /** Offending member of that entry. */
+  readonly field: string | undefined;
+
   constructor(
     readonly variable: string,
     message: string,
+    location: { index?: number; field?: string } = {},
   ) {
-    super(`${variable}: ${message}`);
+    const where = `${variable}${location.index !== undefined ? `[${location.index}]` : ''}${location.field !== undefined ? `.${location.field}` : ''}`;
+    super(`${where}: ${message}`);
     this.name = 'ConfigError';
+    this.index = location.index;
+    this.field = location.field;
   }
 }
 
 export type DatabaseSettings = { readonly kind: 'sqlite'; readonly filename: string } | { readonly kind: 'postgres'; readonly url: string; readonly poolSize: number };
 
+/** RFC 7662 introspection of one issuer's tokens. */
+export interface IntrospectionSettings {
+  /** The endpoint; discovered (`introspection_endpoint`) when undefined. */
+  readonly url: string | undefined;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  /** Introspect this issuer's JWTs too, not only opaque tokens (`OAUTH_INTROSPECT_ALL`). */
+  readonly introspectAll: boolean;
+}
+
+/** One authorization server whose tokens are accepted. */
+export interface TrustedIssuerSettings {
+  /** Issuer identifier, exactly as in its tokens' `iss`. */
+  readonly issuer: string;
+  /** Accepted `aud` values: a token's must contain one. */
+  readonly audience: readonly string[];
+  /** Skips discovery of `jwks_uri` when set. */
+  readonly jwksUri: string | undefined;
+  readonly algorithms: readonly string[];
+  readonly tokenTypes: readonly string[];
+  /** Claims a JWT must carry; undefined: the verifier's default (`iss`, `exp`, `aud`). */
+  readonly requiredClaims: readonly string[] | undefined;
+  /** How this issuer spells the API's scopes. */
+  readonly scopeMap: ScopeMapSpec | undefined;
+  readonly introspection: IntrospectionSettings | undefined;
+}
+
 /** Where access tokens come from. */
 export type IssuerSettings =
   /** The built-in development issuer (never in production). */
-  | { readonly kind: 'development'; readonly keyFile: string; readonly issuer: string }
-  /** A real authorization server. */
-  | {
-      readonly kind: 'external';
-      readonly issuer: string;
-      /** Skips discovery of `jwks_uri` when set. */
-      readonly jwksUri: string | undefined;
-      readonly introspection: { readonly url: string | undefined; readonly clientId: string; readonly clientSecret: string } | undefined;
-    };
+  | { readonly kind: 'development'; readonly keyFile: string; readonly issuer: string; readonly scopeMap: ScopeMapSpec | undefined }
+  /** One real authorization server (`OAUTH_ISSUER`). */
+  | ({ readonly kind: 'external' } & TrustedIssuerSettings)
+  /** Several (`OAUTH_ISSUERS`); tokens are routed by `iss`. */
+  | { readonly kind: 'multiple'; readonly issuers: readonly TrustedIssuerSettings[] };
+
+/** Caches shared between replicas. */
+export type SharedCacheSettings = { readonly kind: 'memory' } | { readonly kind: 'redis'; readonly url: string; readonly keyPrefix: string };
 
 export interface Config {
   readonly environment: 'development' | 'production' | 'test';
@@ -47,8 +88,14 @@ export interface Config {
     readonly tokenTypes: readonly string[];
     /** Allowed clock skew for `exp`/`nbf`, seconds. */
     readonly clockToleranceSec: number;
+    /** Upper bound on caching an active introspection result, seconds (never past the token's `exp`). */
+    readonly introspectionCacheTtlSec: number;
+    /** Timeout of one introspection request, milliseconds. */
+    readonly introspectionTimeoutMs: number;
   };
+  readonly sharedCache: SharedCacheSettings;
   readonly authorization: { readonly mode: AuthorizationMode };
+  readonly graphql: { readonly executor: ExecutorKind };
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -63,6 +110,7 @@ export const ENVIRONMENT_VARIABLES = {
   DATABASE_URL: 'SQLite file path or sqlite: URL (default DATA_DIR/app.db), or a postgres:// URL.',
   DATABASE_POOL_SIZE: 'PostgreSQL connection pool size (default 10).',
   OAUTH_ISSUER: 'Issuer URL of the authorization server. Unset outside production: the built-in development issuer.',
+  OAUTH_ISSUERS: 'JSON array of trusted issuers, instead of OAUTH_ISSUER: [{ "issuer", "audience"?, "jwksUri"?, "algorithms"?, "tokenTypes"?, "requiredClaims"?, "scopeMap"?, "introspection"?, "introspectionUrl"? }].',
   OAUTH_AUDIENCE: "This resource server's identifier; tokens' aud must contain it (default PUBLIC_URL/graphql outside production).",
   OAUTH_JWKS_URI: "JWKS URL; discovered from the issuer's RFC 8414 / OpenID metadata when unset.",
   OAUTH_ALGORITHMS: 'Comma-separated accepted JWS algorithms (default RS256,RS384,RS512,PS256,PS384,PS512,ES256,ES384,ES512,EdDSA).',
@@ -71,6 +119,13 @@ export const ENVIRONMENT_VARIABLES = {
   OAUTH_INTROSPECTION_URL: 'RFC 7662 introspection endpoint for opaque tokens (discovered when unset and client credentials are given).',
   OAUTH_CLIENT_ID: 'Client id this server authenticates with at the introspection endpoint.',
   OAUTH_CLIENT_SECRET: 'Client secret for the introspection endpoint.',
+  OAUTH_INTROSPECT_ALL: 'true: introspect JWTs of the introspecting issuer too, not only opaque tokens (default false).',
+  OAUTH_INTROSPECTION_CACHE_TTL: 'Longest time an active introspection result is cached, in seconds (default 60, never past exp; 0 disables).',
+  OAUTH_INTROSPECTION_TIMEOUT_MS: 'Timeout of one introspection request in milliseconds (default 5000).',
+  OAUTH_SCOPE_MAP: "JSON scope map for OAUTH_ISSUER: how the issuer spells the API's verb:resource scopes (see README).",
+  REDIS_URL: 'redis:// or rediss:// URL; caches (introspection results) are shared between replicas there. Unset: in memory.',
+  REDIS_KEY_PREFIX: 'Prefix of every Redis key this server writes (default orders-rs:).',
+  GRAPHQL_EXECUTOR: 'jit (default: graphql-jit, operations compiled once) | graphql-js (the reference executor).',
   AUTHZ_MODE: 'filter (default: denied fields null with errors) | reject (any denial rejects the operation) | dry-run (log only).',
   LOG_LEVEL: 'fatal | error | warn | info | debug | trace | silent (default info).',
 } as const;
@@ -99,16 +154,52 @@ function integer(env: Env, name: keyof typeof ENVIRONMENT_VARIABLES, fallback: n
 function url(env: Env, name: keyof typeof ENVIRONMENT_VARIABLES, options: { https?: boolean } = {}): string | undefined {
   const raw = env[name];
   if (raw === undefined || raw === '') return undefined;
+  const problem = urlProblem(raw, options);
+  if (problem !== undefined) throw new ConfigError(name, problem);
+  return raw;
+}
+
+/** Why `raw` is not an acceptable http(s) URL, or undefined when it is. */
+function urlProblem(raw: string, options: { https?: boolean; issuer?: boolean } = {}): string | undefined {
   let parsed: URL;
   try {
     parsed = new URL(raw);
   } catch {
-    throw new ConfigError(name, 'must be an absolute URL');
+    return 'must be an absolute URL';
   }
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new ConfigError(name, 'must be an http(s) URL');
-  if (options.https && parsed.protocol !== 'https:' && !isLoopback(parsed.hostname)) throw new ConfigError(name, 'must use https (http is allowed only for loopback hosts)');
-  if (parsed.username || parsed.password) throw new ConfigError(name, 'must not contain credentials');
-  return raw;
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') return 'must be an http(s) URL';
+  if (options.https && parsed.protocol !== 'https:' && !isLoopback(parsed.hostname)) return 'must use https (http is allowed only for loopback hosts)';
+  if (parsed.username || parsed.password) return 'must not contain credentials';
+  // RFC 8414 §2: an issuer has no query or fragment.
+  if (options.issuer && (parsed.search !== '' || parsed.hash !== '')) return 'must not have a query or fragment';
+  return undefined;
+}
+
+function bool(env: Env, name: keyof typeof ENVIRONMENT_VARIABLES, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (raw !== 'true' && raw !== 'false') throw new ConfigError(name, 'must be true or false');
+  return raw === 'true';
+}
+
+function json(env: Env, name: keyof typeof ENVIRONMENT_VARIABLES): unknown {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return undefined;
+  try {
+    return JSON.parse(raw);
+  } catch {
+    // The parser's message quotes the input: not repeated.
+    throw new ConfigError(name, 'is not valid JSON');
+  }
+}
+
+function scopeMap(value: unknown, fail: (message: string) => ConfigError): ScopeMapSpec | undefined {
+  if (value === undefined) return undefined;
+  try {
+    return parseScopeMapSpec(value);
+  } catch (error) {
+    throw fail(error instanceof Error ? error.message : 'is invalid');
+  }
 }
 
 function isLoopback(host: string): boolean {
@@ -144,6 +235,98 @@ function database(env: Env, dataDir: string): DatabaseSettings {
   return { kind: 'sqlite', filename: path.resolve(raw) };
 }
 
+/** Members an `OAUTH_ISSUERS` entry may have. */
+const ISSUER_ENTRY_MEMBERS = new Set(['issuer', 'audience', 'jwksUri', 'algorithms', 'tokenTypes', 'requiredClaims', 'scopeMap', 'introspection', 'introspectionUrl']);
+
+interface IssuerDefaults {
+  readonly audience: string;
+  readonly algorithms: readonly string[];
+  readonly tokenTypes: readonly string[];
+}
+
+/** What an `OAUTH_ISSUERS` entry says, before introspection credentials are attached. */
+type IssuerEntry = Omit<TrustedIssuerSettings, 'introspection'> & { readonly introspect: boolean; readonly introspectionUrl: string | undefined };
+
+function issuerEntries(value: unknown, defaults: IssuerDefaults): IssuerEntry[] {
+  const VARIABLE = 'OAUTH_ISSUERS';
+  if (!Array.isArray(value) || value.length === 0) throw new ConfigError(VARIABLE, 'must be a non-empty JSON array of issuer objects');
+  const seen = new Set<string>();
+  return value.map((item: unknown, index) => {
+    const fail = (field: string | undefined, message: string) => new ConfigError(VARIABLE, message, field === undefined ? { index } : { index, field });
+    if (typeof item !== 'object' || item === null || Array.isArray(item)) throw fail(undefined, 'must be an object');
+    const entry = item as Record<string, unknown>;
+    for (const key of Object.keys(entry)) {
+      if (!ISSUER_ENTRY_MEMBERS.has(key)) throw fail(key, `unknown member (expected ${[...ISSUER_ENTRY_MEMBERS].join(', ')})`);
+    }
+    const strings = (field: string, fallback: readonly string[] | undefined, allowed?: ReadonlySet<string>): readonly string[] | undefined => {
+      const raw = entry[field];
+      if (raw === undefined) return fallback;
+      if (!Array.isArray(raw) || raw.length === 0 || raw.some((v) => typeof v !== 'string' || v.length === 0)) throw fail(field, 'must be a non-empty array of non-empty strings');
+      const bad = allowed ? (raw as string[]).find((v) => !allowed.has(v)) : undefined;
+      if (bad !== undefined) throw fail(field, `"${bad}" is not accepted (${[...allowed!].join(', ')})`);
+      return Object.freeze([...(raw as string[])]);
+    };
+    const httpsUrl = (field: string, options: { issuer?: boolean } = {}): string | undefined => {
+      const raw = entry[field];
+      if (raw === undefined) return undefined;
+      if (typeof raw !== 'string') throw fail(field, 'must be a string');
+      const problem = urlProblem(raw, { https: true, ...options });
+      if (problem !== undefined) throw fail(field, problem);
+      return raw;
+    };
+
+    const issuer = httpsUrl('issuer', { issuer: true });
+    if (issuer === undefined) throw fail('issuer', 'is required');
+    if (seen.has(issuer)) throw fail('issuer', 'is listed twice');
+    seen.add(issuer);
+
+    let audience: readonly string[];
+    const rawAudience = entry['audience'];
+    if (rawAudience === undefined) audience = [defaults.audience];
+    else if (typeof rawAudience === 'string' && rawAudience.length > 0) audience = [rawAudience];
+    else if (Array.isArray(rawAudience)) audience = strings('audience', undefined)!;
+    else throw fail('audience', 'must be a non-empty string or a non-empty array of them');
+
+    const requiredClaims = entry['requiredClaims'];
+    if (requiredClaims !== undefined && (!Array.isArray(requiredClaims) || requiredClaims.some((v) => typeof v !== 'string' || v.length === 0))) {
+      throw fail('requiredClaims', 'must be an array of claim names');
+    }
+    const introspect = entry['introspection'];
+    if (introspect !== undefined && typeof introspect !== 'boolean') throw fail('introspection', 'must be true or false');
+    const introspectionUrl = httpsUrl('introspectionUrl');
+
+    return {
+      issuer,
+      audience: Object.freeze([...audience]),
+      jwksUri: httpsUrl('jwksUri'),
+      algorithms: strings('algorithms', defaults.algorithms, ASYMMETRIC)!,
+      tokenTypes: strings('tokenTypes', defaults.tokenTypes)!,
+      requiredClaims: requiredClaims === undefined ? undefined : Object.freeze([...(requiredClaims as string[])]),
+      scopeMap: scopeMap(entry['scopeMap'], (message) => fail('scopeMap', message)),
+      introspect: introspect === true || introspectionUrl !== undefined,
+      introspectionUrl,
+    };
+  });
+}
+
+function sharedCache(env: Env): SharedCacheSettings {
+  const raw = env['REDIS_URL'];
+  const keyPrefix = env['REDIS_KEY_PREFIX'] || DEFAULT_REDIS_KEY_PREFIX;
+  if (!/^[A-Za-z0-9:._-]{1,64}$/.test(keyPrefix)) throw new ConfigError('REDIS_KEY_PREFIX', 'must be 1 to 64 characters from A-Z a-z 0-9 : . _ -');
+  if (raw === undefined || raw === '') return { kind: 'memory' };
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    parsed = undefined;
+  }
+  // The URL may hold a password: never repeated in the message.
+  if (parsed === undefined || (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') || parsed.hostname === '') {
+    throw new ConfigError('REDIS_URL', 'must be a redis:// or rediss:// URL');
+  }
+  return { kind: 'redis', url: raw, keyPrefix };
+}
+
 /**
  * Reads and validates the whole configuration from the environment. The only place that
  * interprets environment variables; an invalid value throws {@link ConfigError} naming it.
@@ -156,36 +339,77 @@ export function loadConfig(env: Env, projectRoot: string): Config {
   const publicUrl = url(env, 'PUBLIC_URL')?.replace(/\/+$/, '') ?? `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
   const dataDir = path.resolve(projectRoot, env['DATA_DIR'] || 'data');
 
-  const issuerUrl = url(env, 'OAUTH_ISSUER', { https: true });
-  let issuer: IssuerSettings;
-  if (issuerUrl) {
-    const clientId = env['OAUTH_CLIENT_ID'];
-    const clientSecret = env['OAUTH_CLIENT_SECRET'];
-    if (Boolean(clientId) !== Boolean(clientSecret)) {
-      throw new ConfigError(clientId ? 'OAUTH_CLIENT_SECRET' : 'OAUTH_CLIENT_ID', 'OAUTH_CLIENT_ID and OAUTH_CLIENT_SECRET go together');
-    }
-    const introspectionUrl = url(env, 'OAUTH_INTROSPECTION_URL', { https: true });
-    if (introspectionUrl && !clientId) throw new ConfigError('OAUTH_CLIENT_ID', 'is required with OAUTH_INTROSPECTION_URL');
-    issuer = {
-      kind: 'external',
-      // Compared with `iss` character for character (RFC 8414 §3.3): kept exactly as given, trailing slash included.
-      issuer: issuerUrl,
-      jwksUri: url(env, 'OAUTH_JWKS_URI', { https: true }),
-      introspection: clientId && clientSecret ? { url: introspectionUrl, clientId, clientSecret } : undefined,
-    };
-  } else {
-    if (production) throw new ConfigError('OAUTH_ISSUER', 'is required when NODE_ENV=production (the development issuer is never used in production)');
-    // The same derivation as `npm run token`, so that its tokens are accepted here.
-    const dev = devIssuerSettings({ ...env }, projectRoot);
-    issuer = { kind: 'development', keyFile: dev.keyFile, issuer: dev.issuer };
+  const algorithms = list(env, 'OAUTH_ALGORITHMS', [...ASYMMETRIC]);
+  for (const alg of algorithms) {
+    if (!ASYMMETRIC.has(alg)) throw new ConfigError('OAUTH_ALGORITHMS', `"${alg}" is not an accepted asymmetric algorithm (${[...ASYMMETRIC].join(', ')})`);
   }
+  const tokenTypes = list(env, 'OAUTH_TOKEN_TYPES', ['at+jwt']);
+
+  const issuerUrl = url(env, 'OAUTH_ISSUER', { https: true });
+  const issuerList = json(env, 'OAUTH_ISSUERS');
+  if (issuerUrl && issuerList !== undefined) throw new ConfigError('OAUTH_ISSUERS', 'set either OAUTH_ISSUER or OAUTH_ISSUERS, not both');
+  if (issuerUrl) {
+    const problem = urlProblem(issuerUrl, { issuer: true });
+    if (problem !== undefined) throw new ConfigError('OAUTH_ISSUER', problem);
+  }
+  const external = Boolean(issuerUrl) || issuerList !== undefined;
+  if (!external && production) throw new ConfigError('OAUTH_ISSUER', 'is required when NODE_ENV=production (the development issuer is never used in production)');
 
   const audience = env['OAUTH_AUDIENCE'] || (production ? undefined : devIssuerSettings({ ...env }, projectRoot).audience);
   if (!audience) throw new ConfigError('OAUTH_AUDIENCE', 'is required when NODE_ENV=production');
 
-  const algorithms = list(env, 'OAUTH_ALGORITHMS', [...ASYMMETRIC]);
-  for (const alg of algorithms) {
-    if (!ASYMMETRIC.has(alg)) throw new ConfigError('OAUTH_ALGORITHMS', `"${alg}" is not an accepted asymmetric algorithm (${[...ASYMMETRIC].join(', ')})`);
+  const clientId = env['OAUTH_CLIENT_ID'];
+  const clientSecret = env['OAUTH_CLIENT_SECRET'];
+  if (external && Boolean(clientId) !== Boolean(clientSecret)) {
+    throw new ConfigError(clientId ? 'OAUTH_CLIENT_SECRET' : 'OAUTH_CLIENT_ID', 'OAUTH_CLIENT_ID and OAUTH_CLIENT_SECRET go together');
+  }
+  const introspectAll = bool(env, 'OAUTH_INTROSPECT_ALL', false);
+  const singleScopeMap = scopeMap(json(env, 'OAUTH_SCOPE_MAP'), (message) => new ConfigError('OAUTH_SCOPE_MAP', message));
+
+  let issuer: IssuerSettings;
+  if (issuerList !== undefined) {
+    for (const name of ['OAUTH_JWKS_URI', 'OAUTH_SCOPE_MAP', 'OAUTH_INTROSPECTION_URL'] as const) {
+      if (env[name]) throw new ConfigError(name, 'applies to OAUTH_ISSUER only; with OAUTH_ISSUERS set jwksUri, scopeMap or introspectionUrl in the entry');
+    }
+    const entries = issuerEntries(issuerList, { audience, algorithms, tokenTypes });
+    const marked = entries.flatMap((entry, index) => (entry.introspect ? [index] : []));
+    if (marked.length > 1) throw new ConfigError('OAUTH_ISSUERS', 'only one issuer may use introspection (opaque tokens do not say where they come from)', { index: marked[1]!, field: 'introspection' });
+    if (marked.length === 1 && !clientId) throw new ConfigError('OAUTH_CLIENT_ID', 'is required when an OAUTH_ISSUERS entry uses introspection');
+    // With credentials, the marked entry introspects; a lone entry needs no mark.
+    const introspecting = marked[0] ?? (clientId && entries.length === 1 ? 0 : undefined);
+    if (clientId && introspecting === undefined) throw new ConfigError('OAUTH_ISSUERS', 'mark the issuer to introspect with "introspection": true (OAUTH_CLIENT_ID is set)');
+    if (introspectAll && introspecting === undefined) throw new ConfigError('OAUTH_INTROSPECT_ALL', 'requires OAUTH_CLIENT_ID and OAUTH_CLIENT_SECRET');
+    issuer = {
+      kind: 'multiple',
+      issuers: Object.freeze(
+        entries.map(({ introspect: _mark, introspectionUrl, ...entry }, index) =>
+          Object.freeze({
+            ...entry,
+            introspection: index === introspecting && clientId && clientSecret ? Object.freeze({ url: introspectionUrl, clientId, clientSecret, introspectAll }) : undefined,
+          }),
+        ),
+      ),
+    };
+  } else if (issuerUrl) {
+    const introspectionUrl = url(env, 'OAUTH_INTROSPECTION_URL', { https: true });
+    if (introspectionUrl && !clientId) throw new ConfigError('OAUTH_CLIENT_ID', 'is required with OAUTH_INTROSPECTION_URL');
+    if (introspectAll && !clientId) throw new ConfigError('OAUTH_INTROSPECT_ALL', 'requires OAUTH_CLIENT_ID and OAUTH_CLIENT_SECRET');
+    issuer = Object.freeze({
+      kind: 'external',
+      // Compared with `iss` character for character (RFC 8414 §3.3): kept exactly as given, trailing slash included.
+      issuer: issuerUrl,
+      audience: Object.freeze([audience]),
+      jwksUri: url(env, 'OAUTH_JWKS_URI', { https: true }),
+      algorithms,
+      tokenTypes,
+      requiredClaims: undefined,
+      scopeMap: singleScopeMap,
+      introspection: clientId && clientSecret ? Object.freeze({ url: introspectionUrl, clientId, clientSecret, introspectAll }) : undefined,
+    });
+  } else {
+    // The same derivation as `npm run token`, so that its tokens are accepted here.
+    const dev = devIssuerSettings({ ...env }, projectRoot);
+    issuer = { kind: 'development', keyFile: dev.keyFile, issuer: dev.issuer, scopeMap: singleScopeMap };
   }
 
   return Object.freeze({
@@ -199,10 +423,21 @@ export function loadConfig(env: Env, projectRoot: string): Config {
       issuer,
       audience,
       algorithms,
-      tokenTypes: list(env, 'OAUTH_TOKEN_TYPES', ['at+jwt']),
+      tokenTypes,
       clockToleranceSec: integer(env, 'OAUTH_CLOCK_TOLERANCE', 30, 0, 300),
+      introspectionCacheTtlSec: integer(env, 'OAUTH_INTROSPECTION_CACHE_TTL', 60, 0, 3600),
+      introspectionTimeoutMs: integer(env, 'OAUTH_INTROSPECTION_TIMEOUT_MS', 5000, 100, 60_000),
     }),
+    sharedCache: sharedCache(env),
     authorization: { mode: oneOf(env, 'AUTHZ_MODE', ['filter', 'reject', 'dry-run'] as const, 'filter') },
+    graphql: { executor: oneOf(env, 'GRAPHQL_EXECUTOR', ['jit', 'graphql-js'] as const, DEFAULT_EXECUTOR) },
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
   });
+}
+
+/** Every trusted external issuer, whether configured with `OAUTH_ISSUER` or `OAUTH_ISSUERS` (none for the development issuer). */
+export function trustedIssuers(settings: IssuerSettings): readonly TrustedIssuerSettings[] {
+  if (settings.kind === 'multiple') return settings.issuers;
+  if (settings.kind === 'external') return [settings];
+  return [];
 }

@@ -4,8 +4,11 @@ import { fastifyApolloHandler } from '@as-integrations/fastify';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { type DevIssuer, loadOrCreateDevIssuer } from './auth/dev-issuer.js';
-import { type TokenVerifier, createTokenVerifier } from './auth/token-verifier.js';
-import type { Config } from './config.js';
+import { createDpopReplayCache } from './auth/dpop-replay-cache.js';
+import { createDpopVerifier } from './auth/dpop-verifier.js';
+import type { TokenVerifier } from './auth/token-verifier.js';
+import { setUpTokenVerification } from './auth/token-verification-setup.js';
+import { type Config, trustedIssuers } from './config.js';
 import { type Database, createDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { seedCatalog } from './db/seed.js';
@@ -83,36 +86,35 @@ async function startHttp(config: Config, deps: ServerDeps, database: Database, o
 
   const issuerSettings = config.auth.issuer;
   let devIssuer: DevIssuer | undefined;
-  let verifier = deps.verifier;
   if (issuerSettings.kind === 'development') {
     devIssuer = await loadOrCreateDevIssuer({ keyFile: issuerSettings.keyFile, issuer: issuerSettings.issuer, audience: config.auth.audience });
-    verifier ??= createTokenVerifier({
-      issuer: devIssuer.issuer,
-      audience: config.auth.audience,
-      keys: devIssuer.jwks,
-      algorithms: [...config.auth.algorithms],
-      tokenTypes: [...config.auth.tokenTypes],
-      clockToleranceSec: config.auth.clockToleranceSec,
-    });
     app.log.warn({ issuer: devIssuer.issuer }, 'DEVELOPMENT ISSUER: tokens are signed by a local key in data/ — get one with `npm run token`. Never use this in production.');
-  } else {
-    verifier ??= createTokenVerifier({
-      issuer: issuerSettings.issuer,
-      audience: config.auth.audience,
-      jwksUri: issuerSettings.jwksUri,
-      algorithms: [...config.auth.algorithms],
-      tokenTypes: [...config.auth.tokenTypes],
-      clockToleranceSec: config.auth.clockToleranceSec,
-    });
   }
-  const tokenVerifier = verifier;
+  // Every trusted issuer's JWT verifier and, for the one with client credentials, introspection
+  // (results in Redis when REDIS_URL is set), routed by the token's issuer.
+  const verification =
+    deps.verifier === undefined
+      ? setUpTokenVerification({ auth: config.auth, sharedCache: config.sharedCache, catalog: index.scopes.map((s) => s.name), devIssuer, log: app.log as unknown as Logger })
+      : undefined;
+  const tokenVerifier = deps.verifier ?? verification!.verifier;
+  // DPoP (RFC 9449): proofs for this server's public URL (and, once known, its listening address);
+  // used proofs are remembered in Redis when REDIS_URL is set, so a replay at another replica is caught.
+  const dpop = createDpopVerifier({
+    baseUrls: [config.publicUrl],
+    replayCache: createDpopReplayCache({
+      redisUrl: config.sharedCache.kind === 'redis' ? config.sharedCache.url : undefined,
+      ...(config.sharedCache.kind === 'redis' ? { keyPrefix: `${config.sharedCache.keyPrefix}dpop-jti:` } : {}),
+      onError: (error) => app.log.warn({ event: 'dpop.replay_cache_error', error: error.message }, 'DPoP replay cache (Redis) unavailable'),
+    }),
+  });
   // Discovery and key loading happen in the background: an authorization server that is down at
   // start-up makes /readyz answer 503 (and retry), not the process crash.
   tokenVerifier.ready().catch((error: unknown) => app.log.warn({ reason: error instanceof Error ? error.message : String(error) }, 'authorization server not ready yet'));
 
   const metadataPath = resourceMetadataPath(config.auth.audience);
   const challenge = { realm: config.auth.audience, resourceMetadataUrl: `${config.publicUrl}${metadataPath}` };
-  const authorizationServers = [devIssuer?.issuer ?? (issuerSettings.kind === 'external' ? issuerSettings.issuer : '')];
+  // RFC 9728 §2: every authorization server whose tokens are accepted here.
+  const authorizationServers = devIssuer !== undefined ? [devIssuer.issuer] : trustedIssuers(issuerSettings).map((entry) => entry.issuer);
 
   const landingPage: ApolloServerPlugin<RequestContext> =
     devIssuer !== undefined
@@ -123,12 +125,29 @@ async function startHttp(config: Config, deps: ServerDeps, database: Database, o
         })
       : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false });
 
-  const apollo = createApollo({ schema, index, mode: config.authorization.mode, ...challenge, logger: app.log as unknown as Logger, plugins: [landingPage] });
+  const apollo = createApollo({
+    schema,
+    index,
+    mode: config.authorization.mode,
+    executor: config.graphql.executor,
+    ...challenge,
+    dpopAlgorithms: dpop.algorithms,
+    logger: app.log as unknown as Logger,
+    plugins: [landingPage],
+  });
   await apollo.start();
 
   const context = async (request: import('fastify').FastifyRequest): Promise<RequestContext> => {
     const log = request.log as unknown as Logger; // pino's child logger satisfies Logger structurally
-    const principal = await authenticate(request.raw.rawHeaders ? { headers: request.headers, rawHeaders: request.raw.rawHeaders, query: request.query, body: request.body } : { headers: request.headers, rawHeaders: [] }, tokenVerifier, challenge, log);
+    const credentials = {
+      headers: request.headers,
+      rawHeaders: request.raw.rawHeaders ?? [],
+      query: request.query,
+      body: request.body,
+      method: request.raw.method ?? request.method,
+      url: request.raw.url ?? request.url,
+    };
+    const principal = await authenticate(credentials, tokenVerifier, challenge, log, dpop);
     return createRequestContext({ requestId: String(request.id), principal, db: database.db, index, mode: config.authorization.mode, log });
   };
   const handler = fastifyApolloHandler(apollo, { context });
@@ -149,8 +168,13 @@ async function startHttp(config: Config, deps: ServerDeps, database: Database, o
       reasons.push('database unreachable');
     }
     const auth = tokenVerifier.status();
-    if (!auth.ready) reasons.push(`signing keys not loaded${auth.reason ? `: ${auth.reason}` : ''}`);
-    return reasons.length === 0 ? { status: 'ready' } : reply.code(503).send({ status: 'not_ready', reasons });
+    if (auth.issuers !== undefined) {
+      for (const issuer of auth.issuers) if (!issuer.ready) reasons.push(`${issuer.issuer}: ${issuer.reason ?? 'not ready'}`);
+    } else if (!auth.ready) {
+      reasons.push(`signing keys not loaded${auth.reason ? `: ${auth.reason}` : ''}`);
+    }
+    const issuers = auth.issuers?.map(({ issuer, ready }) => ({ issuer, ready }));
+    return reasons.length === 0 ? { status: 'ready', ...(issuers ? { issuers } : {}) } : reply.code(503).send({ status: 'not_ready', reasons, ...(issuers ? { issuers } : {}) });
   });
 
   if (devIssuer) {
@@ -164,10 +188,19 @@ async function startHttp(config: Config, deps: ServerDeps, database: Database, o
 
   app.addHook('onClose', async () => {
     await apollo.stop();
-    tokenVerifier.close();
+    if (verification !== undefined) await verification.close();
+    else tokenVerifier.close();
+    await dpop.close();
   });
 
-  const address = await app.listen({ host: config.host, port: config.port });
+  let address: string;
+  try {
+    address = await app.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    await app.close(); // stops Apollo, the verifiers' timers and the Redis connections
+    throw error;
+  }
+  dpop.addBaseUrl(address.replace('[::1]', '127.0.0.1'));
   let closed = false;
   return {
     url: address.replace('[::1]', '127.0.0.1'),

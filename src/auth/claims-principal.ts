@@ -10,11 +10,15 @@ import { TokenError } from './token-error.js';
  *   grants `sub` identifies the client), otherwise `user`.
  * - name: `name`, else `preferred_username`.
  *
- * Claims of the wrong JSON type are treated as absent, except `sub`, which must be a string when present.
+ * Claims of the wrong JSON type are treated as absent, except `sub`, which must be a string when
+ * present, and `cnf`: a confirmation we cannot read must not turn a sender-constrained token into
+ * a bearer token, so it fails closed.
  *
  * @param issuer The verified `iss`.
- * @throws {TokenError} `invalid_claim` when `sub` is not a string; `missing_claim` when there is
- *   neither `sub` nor a client id, so nobody could be named.
+ * @throws {TokenError} `invalid_claim` when `sub` is not a string, or `cnf` is present without a
+ *   usable `jkt` (not an object, a non-string `jkt`, or only confirmation methods we do not verify,
+ *   such as mTLS `x5t#S256`); `missing_claim` when there is neither `sub` nor a client id, so
+ *   nobody could be named.
  */
 export function principalFromClaims(
   claims: Readonly<Record<string, unknown>>,
@@ -23,6 +27,7 @@ export function principalFromClaims(
   const sub = claims['sub'];
   if (sub !== undefined && (typeof sub !== 'string' || sub.length === 0)) throw new TokenError('invalid_claim');
   const clientId = firstString(claims, ['client_id', 'azp', 'cid']);
+  const confirmationJkt = confirmationThumbprint(claims['cnf']);
 
   const common = {
     issuer,
@@ -34,6 +39,7 @@ export function principalFromClaims(
     acr: stringClaim(claims['acr']),
     authTime: numberClaim(claims['auth_time']),
     name: firstString(claims, ['name', 'preferred_username']),
+    ...(confirmationJkt !== undefined ? { confirmationJkt } : {}),
   };
 
   if (sub === undefined || sub === clientId) {
@@ -42,6 +48,15 @@ export function principalFromClaims(
     return Object.freeze<ClientPrincipal>({ kind: 'client', subject, ...common });
   }
   return Object.freeze<UserPrincipal>({ kind: 'user', subject: sub, ...common });
+}
+
+/** RFC 9449 §6.1: `cnf.jkt`, the base64url SHA-256 JWK thumbprint of the key the token is bound to. */
+function confirmationThumbprint(cnf: unknown): string | undefined {
+  if (cnf === undefined) return undefined;
+  if (typeof cnf !== 'object' || cnf === null || Array.isArray(cnf)) throw new TokenError('invalid_claim');
+  const jkt = (cnf as Record<string, unknown>)['jkt'];
+  if (typeof jkt !== 'string' || !/^[A-Za-z0-9_-]+$/.test(jkt)) throw new TokenError('invalid_claim');
+  return jkt;
 }
 
 function audienceList(aud: unknown): string[] {

@@ -31,6 +31,11 @@ interface TokenPrincipal {
   readonly authTime: number | undefined;
   /** Display name claims (`name`, falling back to `preferred_username`). */
   readonly name: string | undefined;
+  /**
+   * `cnf.jkt` (RFC 9449 §6.1): the SHA-256 JWK thumbprint of the key the token is bound to. Present
+   * only for DPoP-bound tokens, which are accepted only with a matching DPoP proof.
+   */
+  readonly confirmationJkt?: string;
 }
 
 export interface UserPrincipal extends TokenPrincipal {

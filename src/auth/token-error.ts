@@ -47,11 +47,29 @@ const TOKEN_DESCRIPTIONS: Readonly<Record<TokenErrorReason, string>> = {
 };
 
 /**
+ * Who a refused token claims to come from and to be for, for the rejection's log line. Taken from
+ * the token's *unverified* payload (or the introspection response), so attacker-controlled: log it,
+ * never decide on it. Strings only, each at most {@link MAX_CONTEXT_LENGTH} characters.
+ */
+export interface TokenErrorContext {
+  /** `iss`. */
+  readonly issuer?: string | undefined;
+  /** `client_id` (or `azp`/`cid`). */
+  readonly clientId?: string | undefined;
+  /** `sub`. */
+  readonly subject?: string | undefined;
+}
+
+/** Longest context value kept on a {@link TokenError}, in characters; longer ones are cut. */
+export const MAX_CONTEXT_LENGTH = 256;
+
+/**
  * The presented token is not acceptable: answer HTTP 401 with
  * `WWW-Authenticate: Bearer error="invalid_token"` (RFC 6750 §3.1).
  *
  * `message` and `description` never contain the token or its claims; the underlying jose error,
- * when there is one, is kept as `cause` for logs only.
+ * when there is one, is kept as `cause` for logs only. `issuer`, `clientId` and `subject` are
+ * unverified and for logs only (see {@link TokenErrorContext}).
  */
 export class TokenError extends Error {
   static readonly code = 'ERR_INVALID_TOKEN';
@@ -63,13 +81,52 @@ export class TokenError extends Error {
   readonly reason: TokenErrorReason;
   /** Client-safe RFC 6750 `error_description`. */
   readonly description: string;
+  /** Unverified `iss` of the refused token, when known. */
+  readonly issuer: string | undefined;
+  /** Unverified client id of the refused token, when known. */
+  readonly clientId: string | undefined;
+  /** Unverified `sub` of the refused token, when known. */
+  readonly subject: string | undefined;
 
-  constructor(reason: TokenErrorReason, options?: { cause?: unknown }) {
-    super(TOKEN_DESCRIPTIONS[reason], options);
+  constructor(reason: TokenErrorReason, options?: { cause?: unknown } & TokenErrorContext) {
+    super(TOKEN_DESCRIPTIONS[reason], options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'TokenError';
     this.reason = reason;
     this.description = TOKEN_DESCRIPTIONS[reason];
+    this.issuer = contextValue(options?.issuer);
+    this.clientId = contextValue(options?.clientId);
+    this.subject = contextValue(options?.subject);
   }
+
+  /** The fields of one structured rejection log line: reason and whatever is known of who sent it. */
+  logFields(): { reason: TokenErrorReason; issuer?: string; clientId?: string; subject?: string } {
+    return {
+      reason: this.reason,
+      ...(this.issuer !== undefined ? { issuer: this.issuer } : {}),
+      ...(this.clientId !== undefined ? { clientId: this.clientId } : {}),
+      ...(this.subject !== undefined ? { subject: this.subject } : {}),
+    };
+  }
+}
+
+/**
+ * `error` with `context` filled in where it knows nothing yet (same reason and cause); other
+ * errors are returned unchanged.
+ */
+export function withTokenContext<E>(error: E, context: TokenErrorContext): E | TokenError {
+  if (!(error instanceof TokenError)) return error;
+  const merged = {
+    issuer: error.issuer ?? context.issuer,
+    clientId: error.clientId ?? context.clientId,
+    subject: error.subject ?? context.subject,
+  };
+  if (merged.issuer === error.issuer && merged.clientId === error.clientId && merged.subject === error.subject) return error;
+  return new TokenError(error.reason, { cause: error.cause, ...merged });
+}
+
+function contextValue(value: unknown): string | undefined {
+  if (typeof value !== 'string' || value.length === 0) return undefined;
+  return value.length > MAX_CONTEXT_LENGTH ? value.slice(0, MAX_CONTEXT_LENGTH) : value;
 }
 
 /**

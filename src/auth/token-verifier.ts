@@ -6,6 +6,7 @@ import { translateJoseError } from './jose-error-translation.js';
 import { inspectJwsHeader, normalizeMediaType } from './jws-header.js';
 import type { ClientPrincipal, UserPrincipal } from './principal.js';
 import { createRemoteKeySet } from './remote-key-set.js';
+import { withMappedScopes, type ScopeMapper } from './scope-map.js';
 import { AuthServiceUnavailableError, TokenError } from './token-error.js';
 import { DEFAULT_CACHE_MAX_ENTRIES, VerifiedTokenCache } from './verified-token-cache.js';
 
@@ -37,8 +38,8 @@ export const DEFAULT_REQUIRED_CLAIMS: readonly string[] = Object.freeze(['iss', 
 export interface TokenVerifierOptions {
   /** Expected `iss`, compared exactly; also where metadata is discovered (RFC 8414 §3). */
   issuer: string;
-  /** This resource server's identifier; the token's `aud` must contain it. */
-  audience: string;
+  /** This resource server's identifier; the token's `aud` must contain it (or one of them, given a list). */
+  audience: string | readonly string[];
   /** Key set URL. Default: the `jwks_uri` from the issuer's discovered metadata. */
   jwksUri?: string;
   /** A local key set used instead of fetching one (the development issuer). Takes precedence over `jwksUri`. */
@@ -78,15 +79,30 @@ export interface TokenVerifierOptions {
   currentDate?: () => Date;
   /** Bound on cached verified tokens; 0 disables the cache. Default: 10000. */
   cacheMaxEntries?: number;
+  /** Maps the issuer's scope names onto this API's (see {@link ScopeMapper}). Default: none. */
+  scopeMap?: ScopeMapper;
 }
 
 /** Whether tokens can be verified now, and if not, why (for operators: readiness probes, logs). */
 export interface TokenVerifierStatus {
   ready: boolean;
   reason?: string;
+  /** Per trusted issuer, when the verifier serves several (see `createIssuerRouter`). */
+  issuers?: readonly IssuerStatus[];
 }
 
-/** Verifies JWT access tokens (RFC 9068) from one issuer for one audience. */
+/** Readiness of one trusted issuer. */
+export interface IssuerStatus {
+  readonly issuer: string;
+  readonly ready: boolean;
+  readonly reason?: string;
+}
+
+/**
+ * Verifies access tokens and says who they identify. {@link createTokenVerifier} verifies JWTs
+ * (RFC 9068) from one issuer; `createIntrospectionVerifier` asks an introspection endpoint
+ * (RFC 7662); `createIssuerRouter` composes them for several issuers.
+ */
 export interface TokenVerifier {
   /**
    * Verifies a bearer token and returns who it identifies.
@@ -213,7 +229,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       try {
         ({ payload } = await jwtVerify(token, key, {
           issuer: options.issuer,
-          audience: options.audience,
+          audience: typeof options.audience === 'string' ? options.audience : [...options.audience],
           algorithms: [...settings.algorithms] as JWSAlgorithm[],
           clockTolerance: settings.clockToleranceSec,
           requiredClaims: settings.requiredClaims,
@@ -222,7 +238,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       } catch (error) {
         throw translateJoseError(error);
       }
-      const principal = principalFromClaims(payload, options.issuer);
+      const principal = withMappedScopes(principalFromClaims(payload, options.issuer), options.scopeMap);
       cache.set(token, principal, currentDate);
       return principal;
     },
@@ -254,7 +270,10 @@ function validateOptions(options: TokenVerifierOptions): Settings {
   } catch {
     throw new TypeError('issuer must be an http(s) URL');
   }
-  if (typeof options.audience !== 'string' || options.audience.length === 0) throw new TypeError('audience must be a non-empty string');
+  const audiences: readonly unknown[] = typeof options.audience === 'string' ? [options.audience] : Array.isArray(options.audience) ? options.audience : [];
+  if (audiences.length === 0 || audiences.some((aud) => typeof aud !== 'string' || aud.length === 0)) {
+    throw new TypeError('audience must be a non-empty string or a non-empty list of them');
+  }
   if (options.jwksUri !== undefined && options.keys === undefined) {
     try {
       new URL(options.jwksUri);

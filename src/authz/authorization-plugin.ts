@@ -1,7 +1,7 @@
 import { type ApolloServerPlugin, type GraphQLRequestContext, HeaderMap } from '@apollo/server';
 import { type FragmentDefinitionNode, GraphQLError, Kind } from 'graphql';
 import type { Principal } from '../auth/principal.js';
-import { bearerChallenge } from '../http/www-authenticate.js';
+import { bearerChallenge, dpopChallenge, joinChallenges } from '../http/www-authenticate.js';
 import type { Logger } from '../logger.js';
 import type { AuthorizationIndex } from './authorization-index.js';
 import { denialError } from './denial-error.js';
@@ -18,6 +18,8 @@ export interface AuthorizationPluginOptions {
   readonly realm: string;
   /** RFC 9728 protected resource metadata URL, advertised in challenges. */
   readonly resourceMetadataUrl: string;
+  /** DPoP proof algorithms, when DPoP is accepted (RFC 9449 §7.1 `algs`). */
+  readonly dpopAlgorithms?: readonly string[];
 }
 
 interface PluginContext extends AuthorizationContext {
@@ -100,21 +102,26 @@ function rejection(principal: Principal, plan: OperationPlan, options: Authoriza
   if (principal.kind === 'anonymous') {
     status = 401;
     // RFC 6750 §3.1: no error code when the request carried no credentials.
-    headers.set('www-authenticate', bearerChallenge({ realm: options.realm, resourceMetadata: options.resourceMetadataUrl }));
+    headers.set(
+      'www-authenticate',
+      joinChallenges(
+        bearerChallenge({ realm: options.realm, resourceMetadata: options.resourceMetadataUrl }),
+        options.dpopAlgorithms && dpopChallenge({ realm: options.realm, algs: options.dpopAlgorithms }),
+      ),
+    );
   } else {
     status = 403;
     const whole = evaluate(plan.requirement, principal);
     const userRequired = !whole.allowed && whole.reason === 'user_required';
-    headers.set(
-      'www-authenticate',
-      bearerChallenge({
-        realm: options.realm,
-        error: 'insufficient_scope',
-        errorDescription: userRequired ? 'a token issued for a user is required' : 'the access token lacks the required scope',
-        scope: whole.allowed ? [] : [...whole.requiredScopes],
-        resourceMetadata: options.resourceMetadataUrl,
-      }),
-    );
+    const params = {
+      realm: options.realm,
+      error: 'insufficient_scope',
+      errorDescription: userRequired ? 'a token issued for a user is required' : 'the access token lacks the required scope',
+      scope: whole.allowed ? [] : [...whole.requiredScopes],
+      resourceMetadata: options.resourceMetadataUrl,
+    } as const;
+    // RFC 9449 §7.1: a DPoP-bound token (accepted only with the DPoP scheme) gets a DPoP challenge.
+    headers.set('www-authenticate', principal.confirmationJkt !== undefined && options.dpopAlgorithms ? dpopChallenge({ ...params, algs: options.dpopAlgorithms }) : bearerChallenge(params));
   }
   return { http: { status, headers }, body: { kind: 'single' as const, singleResult: { errors } } };
 }

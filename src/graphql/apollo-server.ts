@@ -16,6 +16,8 @@ export interface ApolloOptions {
   readonly mode: AuthorizationMode;
   readonly realm: string;
   readonly resourceMetadataUrl: string;
+  /** DPoP proof algorithms, when DPoP is accepted: challenges then offer the DPoP scheme too. */
+  readonly dpopAlgorithms?: readonly string[];
   readonly logger: Logger;
   readonly plugins?: ReadonlyArray<ApolloServerPlugin<RequestContext>>;
   /** Default: {@link DEFAULT_EXECUTOR}. */
@@ -33,7 +35,13 @@ export function createApollo(options: ApolloOptions): ApolloServer<RequestContex
     includeStacktraceInErrorResponses: false,
     plugins: [
       ApolloServerPluginCacheControlDisabled(),
-      authorizationPlugin({ index: options.index, mode: options.mode, realm: options.realm, resourceMetadataUrl: options.resourceMetadataUrl }),
+      authorizationPlugin({
+        index: options.index,
+        mode: options.mode,
+        realm: options.realm,
+        resourceMetadataUrl: options.resourceMetadataUrl,
+        ...(options.dpopAlgorithms ? { dpopAlgorithms: options.dpopAlgorithms } : {}),
+      }),
       ...(options.plugins ?? []),
     ],
     formatError: (formatted, error) => {

@@ -47,6 +47,7 @@ describe('configuration', () => {
     [{ OAUTH_CLOCK_TOLERANCE: '9999' }, 'OAUTH_CLOCK_TOLERANCE'],
     [{ OAUTH_ISSUER: 'https://as.example.com', OAUTH_CLIENT_ID: 'rs' }, 'OAUTH_CLIENT_SECRET'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ GRAPHQL_EXECUTOR: 'fast' }, 'GRAPHQL_EXECUTOR'],
   ])('stops start-up on %j, naming %s', (env, variable) => {
     expect(variableOf(env as Record<string, string>)).toBe(variable);
   });

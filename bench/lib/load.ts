@@ -1,0 +1,147 @@
+/**
+ * Load from the parent process with autocannon: a fixed number of connections for a fixed time,
+ * checking sampled responses (the first, then every `sampleEvery`-th) and stopping at the
+ * first wrong one. Latency percentiles come from every response's own time (autocannon's
+ * histogram rounds to whole milliseconds).
+ */
+import { createRequire } from 'node:module';
+import type { Operation } from './queries.js';
+
+interface AutocannonResult {
+  readonly duration: number;
+  readonly requests: { readonly total: number };
+  readonly errors: number;
+  readonly timeouts: number;
+  readonly non2xx: number;
+  readonly statusCodeStats: Record<string, { count: number }>;
+}
+
+interface AutocannonInstance extends PromiseLike<AutocannonResult> {
+  stop(): void;
+  on(event: 'response', listener: (client: unknown, statusCode: number, bytes: number, responseTimeMs: number) => void): void;
+}
+
+interface AutocannonRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: string;
+  onResponse(status: number, body: string): void;
+}
+
+type Autocannon = (options: { url: string; connections: number; duration: number; timeout: number; requests: AutocannonRequest[] }) => AutocannonInstance;
+
+// autocannon is CommonJS without bundled types.
+const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
+
+export interface LoadOptions {
+  /** `http://127.0.0.1:port/graphql` */
+  readonly endpoint: string;
+  readonly operation: Operation;
+  /** Bearer token, or undefined for an anonymous request. */
+  readonly token: string | undefined;
+  readonly enforcesAuthorization: boolean;
+  readonly connections: number;
+  readonly durationSec: number;
+  readonly sampleEvery?: number;
+}
+
+export interface LoadResult {
+  readonly requests: number;
+  readonly durationSec: number;
+  readonly rps: number;
+  /** Milliseconds. */
+  readonly p50: number;
+  readonly p99: number;
+  readonly sampled: number;
+}
+
+/** A wrong response or a failed request: the cell's figures are not to be used. */
+export class CellError extends Error {
+  override readonly name = 'CellError';
+}
+
+export function requestBody(operation: Operation): string {
+  return JSON.stringify({ query: operation.query });
+}
+
+export function requestHeaders(token: string | undefined): Record<string, string> {
+  return { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) };
+}
+
+function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]!;
+}
+
+/** Drives `operation` at the endpoint; throws {@link CellError} on a wrong response, a non-2xx status, an error or a timeout. */
+export async function drive(options: LoadOptions): Promise<LoadResult> {
+  const sampleEvery = options.sampleEvery ?? 100;
+  const url = new URL(options.endpoint);
+  let responses = 0;
+  let sampled = 0;
+  let failure: string | undefined;
+  let latencies = new Float64Array(1 << 16);
+  let count = 0;
+
+  const instance = autocannon({
+    url: url.origin,
+    connections: options.connections,
+    duration: options.durationSec,
+    timeout: 10,
+    requests: [
+      {
+        method: 'POST',
+        path: url.pathname,
+        headers: requestHeaders(options.token),
+        body: requestBody(options.operation),
+        onResponse(status, body) {
+          responses++;
+          if (failure !== undefined || (responses !== 1 && responses % sampleEvery !== 0)) return;
+          sampled++;
+          const problem = options.operation.check(status, body, options.enforcesAuthorization);
+          if (problem !== undefined) {
+            failure = `response #${responses}: ${problem}`;
+            instance.stop();
+          }
+        },
+      },
+    ],
+  });
+  instance.on('response', (_client, _status, _bytes, time) => {
+    if (count === latencies.length) {
+      const larger = new Float64Array(latencies.length * 2);
+      larger.set(latencies);
+      latencies = larger;
+    }
+    latencies[count++] = time;
+  });
+  const result = await instance;
+
+  if (failure !== undefined) throw new CellError(failure);
+  const statuses = Object.entries(result.statusCodeStats)
+    .map(([status, { count: n }]) => `${status}×${n}`)
+    .join(', ');
+  if (result.non2xx > 0) throw new CellError(`${result.non2xx} non-2xx responses (${statuses})`);
+  if (result.errors > 0 || result.timeouts > 0) throw new CellError(`${result.errors} request errors, ${result.timeouts} timeouts`);
+  if (result.requests.total === 0) throw new CellError('no response at all');
+
+  const sorted = latencies.subarray(0, count).sort();
+  return {
+    requests: result.requests.total,
+    durationSec: result.duration,
+    rps: result.requests.total / result.duration,
+    p50: percentile(sorted, 0.5),
+    p99: percentile(sorted, 0.99),
+    sampled,
+  };
+}
+
+/** One request, checked in full (preflight and statement counting). */
+export async function requestOnce(endpoint: string, operation: Operation, token: string | undefined, enforcesAuthorization: boolean): Promise<string> {
+  const response = await fetch(endpoint, { method: 'POST', headers: requestHeaders(token), body: requestBody(operation) });
+  const body = await response.text();
+  const problem = operation.check(response.status, body, enforcesAuthorization);
+  if (problem !== undefined) throw new CellError(problem);
+  return body;
+}

@@ -1,0 +1,165 @@
+/**
+ * The benchmark's tables (Markdown, printed and written to docs/BENCHMARKS.md after a full run).
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import type { Variant } from './protocol.js';
+import type { LoadResult } from './load.js';
+
+export const SERVER_LABELS: Record<Variant, string> = {
+  baseline: 'baseline',
+  'no-authz': 'no-authz',
+  'authn-only': 'authn-only',
+  project: 'project',
+};
+
+/** A measured cell, or why it was aborted. */
+export type Cell = { readonly ok: true; readonly result: LoadResult } | { readonly ok: false; readonly error: string };
+
+export interface ThroughputRow {
+  readonly query: string;
+  readonly title: string;
+  readonly cells: Partial<Record<Variant, Cell>>;
+  /** Which baseline cell the ratio uses, when not the same query (Q4: the baseline ignores tokens). */
+  readonly baselineFrom?: string;
+  readonly baselineCell: Cell | undefined;
+}
+
+export interface StatementRow {
+  readonly first: number;
+  readonly returned: number;
+  readonly counts: Partial<Record<Variant, number>>;
+}
+
+export interface MemoryReport {
+  readonly durationSec: number;
+  readonly start: { rss: number; heapUsed: number };
+  readonly end: { rss: number; heapUsed: number };
+  readonly peakRss: number;
+  readonly load: Cell;
+}
+
+export interface ClusterReport {
+  readonly workers: number;
+  readonly cell: Cell;
+  readonly single: Cell | undefined;
+}
+
+export interface RunInfo {
+  readonly mode: 'full' | 'quick';
+  readonly command: string;
+  readonly date: string;
+  readonly nproc: number;
+  readonly cpu: string;
+  readonly memoryGb: number;
+  readonly node: string;
+  readonly commit: string;
+  readonly connections: number;
+  readonly warmupSec: number;
+  readonly measureSec: number;
+  readonly executors: Partial<Record<Variant, string>>;
+  readonly elapsedSec: number;
+}
+
+const fmt = (n: number, digits = 0) => (Number.isFinite(n) ? n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : '—');
+const ms = (n: number) => fmt(n, n < 10 ? 2 : 1);
+const mb = (bytes: number) => `${fmt(bytes / 2 ** 20, 1)} MB`;
+const ratio = (a: Cell | undefined, b: Cell | undefined) => (a?.ok && b?.ok ? `${fmt(a.result.rps / b.result.rps, 2)}×` : '—');
+const pct = (a: Cell | undefined, b: Cell | undefined) => (a?.ok && b?.ok ? `${fmt((1 - a.result.rps / b.result.rps) * 100, 1)} %` : '—');
+
+function cellColumns(cell: Cell | undefined): string[] {
+  if (cell === undefined) return ['—', '—', '—'];
+  if (!cell.ok) return [`**aborted**: ${cell.error.replace(/\|/g, '\\|').slice(0, 160)}`, '', ''];
+  return [fmt(cell.result.rps), ms(cell.result.p50), ms(cell.result.p99)];
+}
+
+export function gitCommit(): string {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() !== '';
+    return dirty ? `${head} + uncommitted changes` : head;
+  } catch {
+    return 'unknown';
+  }
+}
+
+export function machine(): Pick<RunInfo, 'nproc' | 'cpu' | 'memoryGb' | 'node'> {
+  return { nproc: os.availableParallelism(), cpu: os.cpus()[0]?.model.trim() ?? 'unknown', memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version };
+}
+
+export function renderReport(info: RunInfo, rows: readonly ThroughputRow[], statements: readonly StatementRow[], memory: MemoryReport | undefined, cluster: ClusterReport | undefined): string {
+  const out: string[] = [];
+  out.push(
+    `Produced by \`${info.command}\` (${info.mode} run, ${fmt(info.elapsedSec)} s) on ${info.date}: ${info.nproc} CPUs (\`nproc\`), ${info.cpu}, ${info.memoryGb} GB, Node ${info.node}, commit ${info.commit}.`,
+    `autocannon in the parent process, ${info.connections} connections, ${info.warmupSec} s warm-up then ${info.measureSec} s measured per cell; every server is a separate process on 127.0.0.1 with its own SQLite database holding the same data (200 products, 2 users × 50 orders × 3 items).`,
+    `Executors: ${Object.entries(info.executors)
+      .map(([variant, executor]) => `${variant} ${executor}`)
+      .join('; ')}.`,
+    '',
+    '### Throughput and latency',
+    '',
+    '| query | server | req/s | p50 ms | p99 ms | vs baseline |',
+    '|---|---|--:|--:|--:|--:|',
+  );
+  for (const row of rows) {
+    for (const [variant, cell] of Object.entries(row.cells) as [Variant, Cell][]) {
+      const vs = variant === 'baseline' && !row.baselineFrom ? (cell.ok ? '1.00×' : '—') : ratio(cell, row.baselineCell);
+      out.push(`| ${row.query} | ${SERVER_LABELS[variant]} | ${cellColumns(cell).join(' | ')} | ${vs}${row.baselineFrom && variant !== 'baseline' ? ` (vs ${row.baselineFrom})` : ''} |`);
+    }
+  }
+  out.push(
+    '',
+    '### Authorization overhead (throughput lost, project against the same build without the layer)',
+    '',
+    '| query | project req/s | authn-only req/s | no-authz req/s | authorization layer (vs authn-only) | authentication + authorization (vs no-authz) |',
+    '|---|--:|--:|--:|--:|--:|',
+  );
+  for (const row of rows) {
+    const { project, 'authn-only': authn, 'no-authz': plain } = row.cells;
+    if (authn === undefined || plain === undefined) continue;
+    const rps = (c: Cell | undefined) => (c?.ok ? fmt(c.result.rps) : '—');
+    out.push(`| ${row.query} | ${rps(project)} | ${rps(authn)} | ${rps(plain)} | ${pct(project, authn)} | ${pct(project, plain)} |`);
+  }
+  const variants = [...new Set(statements.flatMap((s) => Object.keys(s.counts) as Variant[]))];
+  out.push('', '### SQL statements per request, Q2 by page size', '', `| orders(first:) | orders returned | ${variants.map((v) => SERVER_LABELS[v]).join(' | ')} |`, `|--:|--:|${variants.map(() => '--:|').join('')}`);
+  for (const row of statements) out.push(`| ${row.first} | ${row.returned} | ${variants.map((v) => String(row.counts[v] ?? '—')).join(' | ')} |`);
+  if (memory) {
+    out.push(
+      '',
+      `### Memory under sustained load (project, Q2, ${fmt(memory.durationSec)} s, fresh process)`,
+      '',
+      '| | RSS | heap used |',
+      '|---|--:|--:|',
+      `| start (started, seeded, idle) | ${mb(memory.start.rss)} | ${mb(memory.start.heapUsed)} |`,
+      `| end of the run | ${mb(memory.end.rss)} | ${mb(memory.end.heapUsed)} |`,
+      `| peak RSS sampled during the run | ${mb(memory.peakRss)} | |`,
+      '',
+      memory.load.ok
+        ? `${fmt(memory.load.result.requests)} requests, ${fmt(memory.load.result.rps)} req/s, p50 ${ms(memory.load.result.p50)} ms, p99 ${ms(memory.load.result.p99)} ms.`
+        : `Load aborted: ${memory.load.error}`,
+    );
+  }
+  if (cluster) {
+    out.push('', `### node:cluster, Q2 on the project`, '', '| processes | req/s | p50 ms | p99 ms | vs 1 process |', '|---|--:|--:|--:|--:|');
+    out.push(`| 1 (from the table above) | ${cellColumns(cluster.single).join(' | ')} | 1.00× |`);
+    out.push(`| ${cluster.workers} workers (bench/cluster.ts) | ${cellColumns(cluster.cell).join(' | ')} | ${ratio(cluster.cell, cluster.single)} |`);
+  }
+  return out.join('\n');
+}
+
+const START = '<!-- bench:results:start (written by bench/run.ts; do not edit by hand) -->';
+const END = '<!-- bench:results:end -->';
+
+/** Replaces the generated section of docs/BENCHMARKS.md (creating the file with a short preamble when needed). */
+export function writeDocs(file: string, report: string): void {
+  const section = `${START}\n${report}\n${END}`;
+  const current = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  const start = current.indexOf(START);
+  const end = current.indexOf(END);
+  const next =
+    start >= 0 && end > start
+      ? `${current.slice(0, start)}${section}${current.slice(end + END.length)}`
+      : `${current || '# Benchmarks\n\n'}\n## Latest results\n\n${section}\n`;
+  writeFileSync(file, next);
+}

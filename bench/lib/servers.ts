@@ -1,0 +1,189 @@
+/**
+ * The benchmark's server variants, built in the server process (`bench/server-child.ts`).
+ */
+import { ApolloServer, type ApolloServerOptions } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
+import fastifyApollo, { fastifyApolloDrainPlugin, fastifyApolloHandler } from '@as-integrations/fastify';
+import { makeExecutableSchema } from '@graphql-tools/schema';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadOrCreateDevIssuer } from '../../src/auth/dev-issuer.js';
+import type { Principal } from '../../src/auth/principal.js';
+import { setUpTokenVerification } from '../../src/auth/token-verification-setup.js';
+import { type Config, loadConfig } from '../../src/config.js';
+import { type Database, createDatabase } from '../../src/db/database.js';
+import { migrateToLatest } from '../../src/db/migrate.js';
+import { seedCatalog } from '../../src/db/seed.js';
+import { type RequestDeps, createRequestDeps } from '../../src/domain/request-deps.js';
+import { authenticate } from '../../src/graphql/auth-context.js';
+import { type RequestContext, createRequestContext } from '../../src/graphql/context.js';
+import { DEFAULT_EXECUTOR, jitGateway } from '../../src/graphql/jit-executor.js';
+import { resolvers } from '../../src/graphql/resolvers/index.js';
+import { buildSchema, loadTypeDefs } from '../../src/graphql/schema.js';
+import { type Logger, silentLogger } from '../../src/logger.js';
+import { createServer } from '../../src/server.js';
+import type { TokenSettings } from './protocol.js';
+import { BENCH_USERS, benchPrincipal, seedBenchData } from './seed.js';
+
+export const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+/** Issuer of the fixed principal of the servers without authentication. */
+export const FIXED_ISSUER = 'https://fixed-principal.bench';
+
+/** What the resolvers read from the context when there is no authorization layer (no `guard`). */
+interface PlainContext {
+  readonly requestId: string;
+  readonly principal: Principal;
+  readonly deps: RequestDeps;
+  readonly log: Logger;
+}
+
+export interface Running {
+  readonly url: string;
+  readonly tokens?: TokenSettings;
+  readonly executor: string;
+  close(): Promise<void>;
+}
+
+let sqlStatements = 0;
+const onQuery = (): void => {
+  sqlStatements++;
+};
+
+/** SQL statements this process has sent to its database so far. */
+export function sqlStatementCount(): number {
+  return sqlStatements;
+}
+
+/** The environment the project is configured from: loopback, port 0, its own data folder, nothing from the caller's shell. */
+export function benchEnv(dataDir: string): Record<string, string> {
+  return { NODE_ENV: 'development', HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'silent' };
+}
+
+export function tokenSettings(config: Config): TokenSettings {
+  const issuer = config.auth.issuer;
+  if (issuer.kind !== 'development') throw new Error('the bench expects the development issuer');
+  return { keyFile: issuer.keyFile, issuer: issuer.issuer, audience: config.auth.audience };
+}
+
+async function openDatabase(config: Config['database'], seedIssuer: string | undefined): Promise<Database> {
+  const database = await createDatabase(config, { onQuery });
+  try {
+    await migrateToLatest(database.db);
+    await seedCatalog(database.db);
+    if (seedIssuer !== undefined) await seedBenchData(database.db, seedIssuer);
+    return database;
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+}
+
+/** (2) The real product, everything on. */
+export async function startProject(dataDir: string, seed: boolean): Promise<Running> {
+  const config = loadConfig(benchEnv(dataDir), PROJECT_ROOT);
+  const tokens = tokenSettings(config);
+  const handle = await createServer(config, { onQuery, logger: false });
+  try {
+    if (seed) await seedBenchData(handle.database.db, tokens.issuer);
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+  return { url: handle.url, tokens, executor: `${DEFAULT_EXECUTOR} (project default)`, close: () => handle.close() };
+}
+
+/**
+ * (1) baseline: vanilla Apollo Server 5 on Fastify as its documentation sets it up (default
+ * plugins, including cache control; graphql-js), or (3) no-authz: the same with the project's
+ * Apollo tuning (executor, no cache-control plugin, no stack traces). The project's schema
+ * without the authorization transform, its resolvers and database; no authentication: every
+ * request acts as the first bench user, with fresh loaders.
+ */
+export async function startPlain(variant: 'baseline' | 'no-authz', dataDir: string, seed: boolean): Promise<Running> {
+  const database = await openDatabase({ kind: 'sqlite', filename: path.join(dataDir, 'app.db') }, seed ? FIXED_ISSUER : undefined);
+  const principal = benchPrincipal(FIXED_ISSUER, BENCH_USERS[0], ['read:profile', 'read:email', 'read:orders', 'write:orders']);
+  const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers });
+  const app = Fastify({ logger: false });
+  const options: ApolloServerOptions<PlainContext> =
+    variant === 'baseline'
+      ? { schema, plugins: [fastifyApolloDrainPlugin(app)] }
+      : {
+          ...(DEFAULT_EXECUTOR === 'jit' ? { gateway: jitGateway(schema) } : { schema }),
+          includeStacktraceInErrorResponses: false,
+          plugins: [ApolloServerPluginCacheControlDisabled(), fastifyApolloDrainPlugin(app)],
+        };
+  const apollo = new ApolloServer<PlainContext>(options);
+  await apollo.start();
+  const context = async (request: FastifyRequest): Promise<PlainContext> => ({ requestId: String(request.id), principal, deps: createRequestDeps(database.db), log: silentLogger });
+  await app.register(fastifyApollo(apollo), { context });
+  return listen(app, undefined, variant === 'baseline' ? 'graphql-js (Apollo default)' : DEFAULT_EXECUTOR, database);
+}
+
+/**
+ * (3') authn-only: the project's request path with the authorization layer taken out: its
+ * Fastify request ids, token verification (development issuer) and request context, its Apollo
+ * options, but the schema without the authorization transform and no authorization plugin.
+ * Rebuilt here from the project's modules (src has no switch for it), so it follows
+ * `startHttp` in src/server.ts only as far as this file is kept in step.
+ */
+export async function startAuthnOnly(dataDir: string, seed: boolean): Promise<Running> {
+  const config = loadConfig(benchEnv(dataDir), PROJECT_ROOT);
+  const tokens = tokenSettings(config);
+  const database = await openDatabase(config.database, seed ? tokens.issuer : undefined);
+  const { index } = buildSchema(); // the requirement index, for the context's (unused) field guard
+  const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers });
+  const app = Fastify({
+    logger: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : randomUUID();
+    },
+  });
+  const devIssuer = await loadOrCreateDevIssuer({ keyFile: tokens.keyFile, issuer: tokens.issuer, audience: tokens.audience });
+  const verification = setUpTokenVerification({ auth: config.auth, sharedCache: config.sharedCache, catalog: index.scopes.map((s) => s.name), devIssuer, log: silentLogger });
+  const challenge = { realm: config.auth.audience, resourceMetadataUrl: `${config.publicUrl}/.well-known/oauth-protected-resource/graphql` };
+  const apollo = new ApolloServer<RequestContext>({
+    ...(DEFAULT_EXECUTOR === 'jit' ? { gateway: jitGateway(schema) } : { schema }),
+    includeStacktraceInErrorResponses: false,
+    plugins: [ApolloServerPluginCacheControlDisabled()],
+  });
+  await apollo.start();
+  const context = async (request: FastifyRequest): Promise<RequestContext> => {
+    const log = request.log as unknown as Logger;
+    const principal = await authenticate(
+      request.raw.rawHeaders ? { headers: request.headers, rawHeaders: request.raw.rawHeaders, query: request.query, body: request.body } : { headers: request.headers, rawHeaders: [] },
+      verification.verifier,
+      challenge,
+      log,
+    );
+    return createRequestContext({ requestId: String(request.id), principal, db: database.db, index, mode: config.authorization.mode, log });
+  };
+  app.route({ url: '/graphql', method: ['GET', 'POST', 'OPTIONS'], handler: fastifyApolloHandler(apollo, { context }) });
+  app.addHook('onClose', async () => {
+    await apollo.stop();
+    await verification.close();
+  });
+  return listen(app, tokens, DEFAULT_EXECUTOR, database);
+}
+
+async function listen(app: FastifyInstance, tokens: TokenSettings | undefined, executor: string, database: Database): Promise<Running> {
+  try {
+    const address = await app.listen({ host: '127.0.0.1', port: 0 });
+    return {
+      url: address,
+      executor,
+      ...(tokens ? { tokens } : {}),
+      async close() {
+        await app.close();
+        await database.close();
+      },
+    };
+  } catch (error) {
+    await app.close().catch(() => undefined);
+    await database.close();
+    throw error;
+  }
+}
+

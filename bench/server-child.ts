@@ -1,0 +1,60 @@
+/**
+ * One server process of the HTTP benchmark (`bench/run.ts` forks it with an IPC channel):
+ *
+ *   node --import tsx bench/server-child.ts <baseline|no-authz|authn-only|project>
+ *
+ * Environment: `BENCH_DATA_DIR` (required: its own folder for the SQLite database and the
+ * development key), `BENCH_SEED` (`0` skips the bench data, for a cluster's later workers).
+ * Listens on 127.0.0.1, port 0; prints `listening <url>` and sends a `ready` message; answers
+ * `stats` (RSS, heap, SQL statements so far) and `shutdown`. Exits when the parent goes away.
+ */
+import { type ChildMessage, type ReadyMessage, type Variant, VARIANTS, isParentMessage } from './lib/protocol.js';
+import { sqlStatementCount, startAuthnOnly, startPlain, startProject } from './lib/servers.js';
+
+function send(message: ChildMessage): void {
+  process.send?.(message);
+}
+
+async function main(): Promise<void> {
+  const variant = process.argv[2] as Variant;
+  if (!VARIANTS.includes(variant)) throw new Error(`usage: server-child.ts <${VARIANTS.join('|')}>`);
+  const dataDir = process.env['BENCH_DATA_DIR'];
+  if (!dataDir) throw new Error('BENCH_DATA_DIR is required');
+  const seed = process.env['BENCH_SEED'] !== '0';
+
+  const running =
+    variant === 'project' ? await startProject(dataDir, seed) : variant === 'authn-only' ? await startAuthnOnly(dataDir, seed) : await startPlain(variant, dataDir, seed);
+
+  let closing: Promise<void> | undefined;
+  const shutdown = (code: number) => {
+    closing ??= running
+      .close()
+      .catch((error: unknown) => {
+        process.stderr.write(`[${variant}] close failed: ${String(error)}\n`);
+      })
+      .finally(() => process.exit(code));
+  };
+  process.on('message', (message: unknown) => {
+    if (!isParentMessage(message)) return;
+    if (message.type === 'shutdown') return shutdown(0);
+    const memory = process.memoryUsage();
+    send({ type: 'stats', id: message.id, rss: memory.rss, heapUsed: memory.heapUsed, sqlStatements: sqlStatementCount() });
+  });
+  // The parent (or a cluster's primary) went away: never outlive it.
+  process.on('disconnect', () => shutdown(0));
+  process.on('SIGTERM', () => shutdown(0));
+  process.on('SIGINT', () => shutdown(0));
+
+  process.stdout.write(`listening ${running.url}\n`);
+  const ready: ReadyMessage = { type: 'ready', variant, url: running.url, pid: process.pid, workers: 1, executor: running.executor, ...(running.tokens ? { tokens: running.tokens } : {}) };
+  send(ready);
+}
+
+main().catch((error: unknown) => {
+  const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  process.stderr.write(`server-child failed: ${message}\n`);
+  send({ type: 'error', message: error instanceof Error ? error.message : String(error) });
+  process.exitCode = 1;
+  // Let the IPC message flush before exiting.
+  setTimeout(() => process.exit(1), 100).unref();
+});
