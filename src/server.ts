@@ -153,7 +153,7 @@ async function startHttp(config: Config, deps: ServerDeps, database: Database, o
   const handler = fastifyApolloHandler(apollo, { context });
   app.route({ url: '/graphql', method: ['GET', 'POST', 'OPTIONS'], handler });
 
-  const metadata = () => protectedResourceMetadata({ resource: config.auth.audience, authorizationServers, index, documentationUrl: `${config.publicUrl}/graphql` });
+  const metadata = () => protectedResourceMetadata({ resource: config.auth.audience, authorizationServers, index, documentationUrl: `${config.publicUrl}/graphql`, dpopAlgorithms: dpop.algorithms });
   // The root document, the one for the GraphQL endpoint's path, and the one for the audience's path.
   for (const path of new Set(['/.well-known/oauth-protected-resource', '/.well-known/oauth-protected-resource/graphql', metadataPath])) {
     app.get(path, async () => metadata());

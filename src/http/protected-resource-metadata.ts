@@ -6,6 +6,8 @@ export interface ProtectedResourceMetadataInput {
   readonly authorizationServers: readonly string[];
   readonly index: AuthorizationIndex;
   readonly documentationUrl: string;
+  /** JWS algorithms accepted for DPoP proofs (RFC 9449 §5.2 / RFC 9728 §2). */
+  readonly dpopAlgorithms: readonly string[];
 }
 
 /**
@@ -21,6 +23,11 @@ export function protectedResourceMetadata(input: ProtectedResourceMetadataInput)
     bearer_methods_supported: ['header'],
     resource_name: 'Orders and profile GraphQL API',
     resource_documentation: input.documentationUrl,
+    // RFC 9728 §2: DPoP-bound tokens are accepted (and required for tokens that carry cnf.jkt).
+    dpop_signing_alg_values_supported: input.dpopAlgorithms,
+    dpop_bound_access_tokens_required: false,
+    // resource_signing_alg_values_supported is omitted on purpose: it advertises algorithms for
+    // signed resource responses, and this server does not sign its responses.
   };
 }
 

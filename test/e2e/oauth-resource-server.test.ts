@@ -126,6 +126,8 @@ describe('resource server over HTTP with tokens from a real authorization server
       const body = (await r.json()) as Record<string, unknown>;
       expect(body).toMatchObject({ resource: AUDIENCE, authorization_servers: [as.issuer], bearer_methods_supported: ['header'] });
       expect([...(body['scopes_supported'] as string[])].sort()).toEqual([...SCOPES].sort());
+      expect(body['dpop_signing_alg_values_supported']).toEqual(expect.arrayContaining(['ES256', 'RS256']));
+      expect(body['dpop_bound_access_tokens_required']).toBe(false);
     }
   });
 
