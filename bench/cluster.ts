@@ -6,9 +6,11 @@
  * workers never race on it. Relays `ready`, `stats` (summed over primary and workers) and
  * `shutdown`; exits, taking its workers with it, when the parent goes away.
  *
- * Environment: `BENCH_DATA_DIR` (required), `BENCH_WORKERS`.
+ * Environment: `BENCH_DATA_DIR` (required), `BENCH_WORKERS`, `BENCH_OWN_DATA_DIR` (`1`: remove
+ * the data folder on exit).
  */
 import cluster, { type Worker } from 'node:cluster';
+import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadOrCreateDevIssuer } from '../src/auth/dev-issuer.js';
 import { loadConfig } from '../src/config.js';
@@ -67,7 +69,11 @@ async function primary(): Promise<void> {
   }
 
   cluster.setupPrimary({ exec: fileURLToPath(new URL('./server-child.ts', import.meta.url)), args: ['project'] });
-  const workers = Array.from({ length: count }, () => cluster.fork({ BENCH_DATA_DIR: dataDir, BENCH_SEED: '0' }));
+  const workers = Array.from({ length: count }, () => cluster.fork({ BENCH_DATA_DIR: dataDir, BENCH_SEED: '0', BENCH_OWN_DATA_DIR: '0' }));
+  const exit = (code: number) => {
+    if (process.env['BENCH_OWN_DATA_DIR'] === '1') rmSync(dataDir, { recursive: true, force: true });
+    process.exit(code);
+  };
   let stopping = false;
   const stop = (code: number) => {
     if (stopping) return;
@@ -75,11 +81,11 @@ async function primary(): Promise<void> {
     for (const worker of workers) if (!worker.isDead()) worker.send({ type: 'shutdown' });
     const timer = setTimeout(() => {
       for (const worker of workers) if (!worker.isDead()) worker.process.kill('SIGKILL');
-      process.exit(code);
+      exit(code);
     }, 5000);
     timer.unref();
     const done = () => {
-      if (workers.every((w) => w.isDead())) process.exit(code);
+      if (workers.every((w) => w.isDead())) exit(code);
     };
     cluster.on('exit', done);
     done();

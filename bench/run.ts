@@ -25,7 +25,7 @@
 import { fileURLToPath } from 'node:url';
 import { type DevIssuer, loadOrCreateDevIssuer } from '../src/auth/dev-issuer.js';
 import { type ServerProcess, killAllNow, startServer, stopAll } from './lib/children.js';
-import { CellError, drive, requestOnce } from './lib/load.js';
+import { CellError, type RawRun, drive, requestOnce, summarize } from './lib/load.js';
 import type { Variant } from './lib/protocol.js';
 import { type Credentials, type Operation, Q2, QUERIES, ordersQuery } from './lib/queries.js';
 import { type Cell, type ClusterReport, type MemoryReport, type RunInfo, type StatementRow, type ThroughputRow, gitCommit, machine, renderReport, writeDocs } from './lib/report.js';
@@ -33,8 +33,8 @@ import { BENCH_USERS, ORDERS_PER_USER } from './lib/seed.js';
 
 const quick = process.argv.includes('--quick');
 const SETTINGS = quick
-  ? { connections: 32, warmupSec: 1, measureSec: 1, sustainedSec: 10, statsEverySec: 2 }
-  : { connections: 32, warmupSec: 5, measureSec: 15, sustainedSec: 60, statsEverySec: 5 };
+  ? { connections: 32, warmupSec: 1, measureSec: 1, rounds: 1, sustainedSec: 10, statsEverySec: 2 }
+  : { connections: 32, warmupSec: 5, measureSec: 15, rounds: 5, sustainedSec: 60, statsEverySec: 5 };
 const CLUSTER_WORKERS = 2;
 const PAGE_SIZES = [1, 20, 100];
 const ORDER: readonly Variant[] = ['baseline', 'no-authz', 'authn-only', 'project'];
@@ -65,18 +65,47 @@ function tokenFor(target: Target, operation: Operation): string | undefined {
   return operation.credentials === 'none' ? undefined : target.tokens[operation.credentials];
 }
 
-async function cell(label: string, target: Target, operation: Operation, measureSec = SETTINGS.measureSec, warmupSec = SETTINGS.warmupSec): Promise<Cell> {
-  const options = { endpoint: target.server.endpoint, operation, token: tokenFor(target, operation), enforcesAuthorization: target.enforces, connections: SETTINGS.connections };
-  try {
-    if (warmupSec > 0) await drive({ ...options, durationSec: warmupSec });
-    const result = await drive({ ...options, durationSec: measureSec });
-    log(`  ${label.padEnd(28)} ${result.rps.toFixed(0).padStart(7)} req/s  p50 ${result.p50.toFixed(2).padStart(7)} ms  p99 ${result.p99.toFixed(2).padStart(7)} ms  (${result.requests} requests, ${result.sampled} checked)`);
-    return { ok: true, result };
-  } catch (error) {
-    if (!(error instanceof CellError)) throw error;
-    log(`  ${label.padEnd(28)} ABORTED: ${error.message}`);
-    return { ok: false, error: error.message };
+function logCell(label: string, cell: Cell): void {
+  if (!cell.ok) {
+    log(`  ${label.padEnd(28)} ABORTED: ${cell.error}`);
+    return;
   }
+  const r = cell.result;
+  const rounds = r.roundRps.length > 1 ? `; rounds ${r.roundRps.map((x) => x.toFixed(0)).join(' / ')}` : '';
+  log(`  ${label.padEnd(28)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50.toFixed(2).padStart(7)} ms  p99 ${r.p99.toFixed(2).padStart(7)} ms  (${r.requests} requests, ${r.sampled} checked${rounds})`);
+}
+
+/**
+ * Measures one operation on several servers: each is warmed up, then the measured time is cut
+ * into rounds that visit every server in turn (starting one further along each round), so that
+ * drift of a shared machine spreads over all of them. A wrong response aborts that server's cell.
+ */
+async function cells(operation: Operation, targets: readonly Target[], label: (t: Target) => string): Promise<Map<Target, Cell>> {
+  const runs = new Map<Target, RawRun[]>(targets.map((t) => [t, []]));
+  const failed = new Map<Target, string>();
+  const options = (t: Target) => ({ endpoint: t.server.endpoint, operation, token: tokenFor(t, operation), enforcesAuthorization: t.enforces, connections: SETTINGS.connections });
+  const attempt = async (t: Target, durationSec: number, record: boolean) => {
+    if (failed.has(t)) return;
+    try {
+      const run = await drive({ ...options(t), durationSec });
+      if (record) runs.get(t)!.push(run);
+    } catch (error) {
+      if (!(error instanceof CellError)) throw error;
+      failed.set(t, error.message);
+    }
+  };
+  for (const t of targets) await attempt(t, SETTINGS.warmupSec, false);
+  for (let round = 0; round < SETTINGS.rounds; round++) {
+    for (let i = 0; i < targets.length; i++) await attempt(targets[(i + round) % targets.length]!, SETTINGS.measureSec / SETTINGS.rounds, true);
+  }
+  const out = new Map<Target, Cell>();
+  for (const t of targets) {
+    const error = failed.get(t);
+    const cell: Cell = error !== undefined ? { ok: false, error } : { ok: true, result: summarize(runs.get(t)!) };
+    logCell(label(t), cell);
+    out.set(t, cell);
+  }
+  return out;
 }
 
 /** One full-checked request of every query to every server before any load: fails fast, with the reason. */
@@ -110,22 +139,38 @@ async function countStatements(targets: readonly Target[]): Promise<StatementRow
 
 async function sustained(target: Target): Promise<MemoryReport> {
   const start = await target.server.stats();
-  let peakRss = start.rss;
+  const startGc = await target.server.stats({ gc: true });
+  const series: number[] = [];
   const timer = setInterval(() => {
     target.server.stats().then(
-      (s) => (peakRss = Math.max(peakRss, s.rss)),
+      (s) => series.push(s.rss),
       () => undefined,
     );
   }, SETTINGS.statsEverySec * 1000);
   let load: Cell;
   try {
-    load = await cell(`project Q2 sustained`, target, Q2, SETTINGS.sustainedSec, 0);
+    const run = await drive({ endpoint: target.server.endpoint, operation: Q2, token: target.tokens.full, enforcesAuthorization: true, connections: SETTINGS.connections, durationSec: SETTINGS.sustainedSec });
+    load = { ok: true, result: summarize([run]) };
+  } catch (error) {
+    if (!(error instanceof CellError)) throw error;
+    load = { ok: false, error: error.message };
   } finally {
     clearInterval(timer);
   }
+  logCell('project Q2 sustained', load);
   const end = await target.server.stats();
-  peakRss = Math.max(peakRss, end.rss);
-  return { durationSec: SETTINGS.sustainedSec, start: { rss: start.rss, heapUsed: start.heapUsed }, end: { rss: end.rss, heapUsed: end.heapUsed }, peakRss, load };
+  const endGc = await target.server.stats({ gc: true });
+  return {
+    durationSec: SETTINGS.sustainedSec,
+    everySec: SETTINGS.statsEverySec,
+    start: { rss: start.rss, heapUsed: start.heapUsed },
+    startAfterGc: { rss: startGc.rss, heapUsed: startGc.heapUsed },
+    end: { rss: end.rss, heapUsed: end.heapUsed },
+    endAfterGc: { rss: endGc.rss, heapUsed: endGc.heapUsed },
+    series,
+    peakRss: Math.max(start.rss, end.rss, ...series),
+    load,
+  };
 }
 
 async function main(): Promise<number> {
@@ -140,8 +185,8 @@ async function main(): Promise<number> {
     startServer('no-authz', 'server-child.ts', ['no-authz']),
     startServer('authn-only', 'server-child.ts', ['authn-only']),
     startServer('project', 'server-child.ts', ['project']),
-    startServer('project-memory', 'server-child.ts', ['project']),
-    startServer('project-cluster', 'cluster.ts', [], { BENCH_WORKERS: String(CLUSTER_WORKERS) }),
+    startServer('project-memory', 'server-child.ts', ['project'], { exposeGc: true }),
+    startServer('project-cluster', 'cluster.ts', [], { env: { BENCH_WORKERS: String(CLUSTER_WORKERS) } }),
   ]);
   log(`  ready after ${((Date.now() - began) / 1000).toFixed(1)} s: ${[baseline, noAuthz, authnOnly, project, projectFresh, cluster].map((s) => `${s.name} ${s.ready.url}`).join(', ')}`);
 
@@ -152,7 +197,6 @@ async function main(): Promise<number> {
     { variant: 'authn-only', server: authnOnly, tokens: await signTokens(authnOnly), enforces: false },
     { variant: 'project', server: project, tokens: projectTokens, enforces: true },
   ];
-  const byVariant = new Map(targets.map((t) => [t.variant, t]));
   const freshTarget: Target = { variant: 'project', server: projectFresh, tokens: await signTokens(projectFresh), enforces: true };
   const clusterTarget: Target = { variant: 'project', server: cluster, tokens: await signTokens(cluster), enforces: true };
 
@@ -164,19 +208,19 @@ async function main(): Promise<number> {
   log('throughput:');
   const rows: ThroughputRow[] = [];
   for (const operation of QUERIES) {
-    const cells: Partial<Record<Variant, Cell>> = {};
-    for (const variant of ORDER) {
-      // Servers without the authorization layer answer Q4 exactly as Q2 (their token is ignored or never checked for scopes).
-      if (operation.id === 'Q4' && variant !== 'project') continue;
-      cells[variant] = await cell(`${operation.id} ${variant}`, byVariant.get(variant)!, operation);
-    }
+    // Servers without the authorization layer answer Q4 exactly as Q2 (they never check scopes): Q4 runs on the project only.
+    const group = targets.filter((t) => operation.id !== 'Q4' || t.variant === 'project');
+    const measured = await cells(operation, group, (t) => `${operation.id} ${t.variant}`);
+    const byServer: Partial<Record<Variant, Cell>> = {};
+    for (const [t, c] of measured) byServer[t.variant] = c;
     const baselineFrom = operation.id === 'Q4' ? 'baseline Q2' : undefined;
-    const baselineCell = operation.id === 'Q4' ? rows.find((r) => r.query === 'Q2')?.cells.baseline : cells.baseline;
-    rows.push({ query: operation.id, title: operation.title, cells, ...(baselineFrom ? { baselineFrom } : {}), baselineCell });
+    const baselineCell = operation.id === 'Q4' ? rows.find((r) => r.query === 'Q2')?.cells.baseline : byServer.baseline;
+    rows.push({ query: operation.id, title: operation.title, cells: byServer, ...(baselineFrom ? { baselineFrom } : {}), baselineCell });
   }
 
   log(`cluster (${CLUSTER_WORKERS} workers):`);
-  const clusterReport: ClusterReport = { workers: CLUSTER_WORKERS, cell: await cell(`Q2 project ×${CLUSTER_WORKERS} workers`, clusterTarget, Q2), single: rows.find((r) => r.query === 'Q2')?.cells.project };
+  const clusterCell = (await cells(Q2, [clusterTarget], () => `Q2 project ×${CLUSTER_WORKERS} workers`)).get(clusterTarget)!;
+  const clusterReport: ClusterReport = { workers: CLUSTER_WORKERS, cell: clusterCell, single: rows.find((r) => r.query === 'Q2')?.cells.project };
   await cluster.stop();
 
   log(`memory (fresh project process, Q2 for ${SETTINGS.sustainedSec} s):`);
@@ -193,6 +237,7 @@ async function main(): Promise<number> {
     connections: SETTINGS.connections,
     warmupSec: SETTINGS.warmupSec,
     measureSec: SETTINGS.measureSec,
+    rounds: SETTINGS.rounds,
     executors,
     elapsedSec: (Date.now() - began) / 1000,
   };

@@ -4,10 +4,12 @@
  *   node --import tsx bench/server-child.ts <baseline|no-authz|authn-only|project>
  *
  * Environment: `BENCH_DATA_DIR` (required: its own folder for the SQLite database and the
- * development key), `BENCH_SEED` (`0` skips the bench data, for a cluster's later workers).
+ * development key), `BENCH_SEED` (`0` skips the bench data, for a cluster's workers),
+ * `BENCH_OWN_DATA_DIR` (`1`: remove the data folder on exit).
  * Listens on 127.0.0.1, port 0; prints `listening <url>` and sends a `ready` message; answers
  * `stats` (RSS, heap, SQL statements so far) and `shutdown`. Exits when the parent goes away.
  */
+import { rmSync } from 'node:fs';
 import { type ChildMessage, type ReadyMessage, type Variant, VARIANTS, isParentMessage } from './lib/protocol.js';
 import { sqlStatementCount, startAuthnOnly, startPlain, startProject } from './lib/servers.js';
 
@@ -32,11 +34,17 @@ async function main(): Promise<void> {
       .catch((error: unknown) => {
         process.stderr.write(`[${variant}] close failed: ${String(error)}\n`);
       })
-      .finally(() => process.exit(code));
+      .finally(() => {
+        // The parent removes the folder too; this covers a parent that was killed outright.
+        if (process.env['BENCH_OWN_DATA_DIR'] === '1') rmSync(dataDir, { recursive: true, force: true });
+        process.exit(code);
+      });
   };
   process.on('message', (message: unknown) => {
     if (!isParentMessage(message)) return;
     if (message.type === 'shutdown') return shutdown(0);
+    const gc = (globalThis as { gc?: () => void }).gc;
+    if (message.gc && gc) gc();
     const memory = process.memoryUsage();
     send({ type: 'stats', id: message.id, rss: memory.rss, heapUsed: memory.heapUsed, sqlStatements: sqlStatementCount() });
   });

@@ -15,8 +15,8 @@ export interface ServerProcess {
   readonly ready: ReadyMessage;
   /** `${url}/graphql`. */
   readonly endpoint: string;
-  /** RSS, heap and SQL statement count, asked over IPC. */
-  stats(): Promise<StatsMessage>;
+  /** RSS, heap and SQL statement count, asked over IPC (after a full GC with `gc`, if the child was started with `exposeGc`). */
+  stats(options?: { gc?: boolean }): Promise<StatsMessage>;
   stop(): Promise<void>;
 }
 
@@ -73,11 +73,18 @@ export function killAllNow(): void {
  * `ready` message. The child's stderr is passed through; its stdout (the `listening` line) is
  * kept for error messages.
  */
-export async function startServer(name: string, script: string, args: readonly string[], env: Record<string, string> = {}, timeoutMs = 90_000): Promise<ServerProcess> {
+export async function startServer(
+  name: string,
+  script: string,
+  args: readonly string[],
+  options: { env?: Record<string, string>; exposeGc?: boolean; timeoutMs?: number } = {},
+): Promise<ServerProcess> {
+  const { env = {}, timeoutMs = 90_000 } = options;
   const dataDir = mkdtempSync(path.join(tmpdir(), `bench-${name}-`));
   const child = fork(path.join(BENCH_DIR, script), [...args], {
-    execArgv: ['--import', 'tsx'],
-    env: { ...process.env, ...env, BENCH_DATA_DIR: dataDir },
+    execArgv: ['--import', 'tsx', ...(options.exposeGc ? ['--expose-gc'] : [])],
+    // NODE_ENV fixed: vanilla Apollo's defaults depend on it.
+    env: { ...process.env, NODE_ENV: 'development', ...env, BENCH_DATA_DIR: dataDir, BENCH_OWN_DATA_DIR: '1' },
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });
   const entry: Tracked = { child, dataDir, stopped: false };
@@ -123,7 +130,7 @@ export async function startServer(name: string, script: string, args: readonly s
     name,
     ready,
     endpoint: `${ready.url}/graphql`,
-    stats() {
+    stats(request = {}) {
       const id = ++nextId;
       return new Promise<StatsMessage>((resolve, reject) => {
         const timer = setTimeout(() => {
@@ -138,7 +145,7 @@ export async function startServer(name: string, script: string, args: readonly s
           }
         };
         child.on('message', onMessage);
-        post(child, { type: 'stats', id });
+        post(child, { type: 'stats', id, ...(request.gc ? { gc: true } : {}) });
       });
     },
     stop: () => stopTracked(entry),

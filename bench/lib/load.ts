@@ -46,6 +46,16 @@ export interface LoadOptions {
   readonly sampleEvery?: number;
 }
 
+/** One autocannon run. */
+export interface RawRun {
+  readonly requests: number;
+  readonly durationSec: number;
+  /** Every response's latency, milliseconds, sorted. */
+  readonly latencies: Float64Array;
+  readonly sampled: number;
+}
+
+/** A cell's figures, over all its runs (rounds). */
 export interface LoadResult {
   readonly requests: number;
   readonly durationSec: number;
@@ -54,6 +64,8 @@ export interface LoadResult {
   readonly p50: number;
   readonly p99: number;
   readonly sampled: number;
+  /** Throughput of each round, in order. */
+  readonly roundRps: readonly number[];
 }
 
 /** A wrong response or a failed request: the cell's figures are not to be used. */
@@ -75,7 +87,7 @@ function percentile(sorted: Float64Array, p: number): number {
 }
 
 /** Drives `operation` at the endpoint; throws {@link CellError} on a wrong response, a non-2xx status, an error or a timeout. */
-export async function drive(options: LoadOptions): Promise<LoadResult> {
+export async function drive(options: LoadOptions): Promise<RawRun> {
   const sampleEvery = options.sampleEvery ?? 100;
   const url = new URL(options.endpoint);
   let responses = 0;
@@ -126,14 +138,28 @@ export async function drive(options: LoadOptions): Promise<LoadResult> {
   if (result.errors > 0 || result.timeouts > 0) throw new CellError(`${result.errors} request errors, ${result.timeouts} timeouts`);
   if (result.requests.total === 0) throw new CellError('no response at all');
 
-  const sorted = latencies.subarray(0, count).sort();
+  return { requests: result.requests.total, durationSec: result.duration, latencies: latencies.subarray(0, count).sort(), sampled };
+}
+
+/** Throughput over all runs, latency percentiles over all their responses. */
+export function summarize(runs: readonly RawRun[]): LoadResult {
+  const requests = runs.reduce((sum, r) => sum + r.requests, 0);
+  const durationSec = runs.reduce((sum, r) => sum + r.durationSec, 0);
+  const all = new Float64Array(runs.reduce((sum, r) => sum + r.latencies.length, 0));
+  let offset = 0;
+  for (const run of runs) {
+    all.set(run.latencies, offset);
+    offset += run.latencies.length;
+  }
+  all.sort();
   return {
-    requests: result.requests.total,
-    durationSec: result.duration,
-    rps: result.requests.total / result.duration,
-    p50: percentile(sorted, 0.5),
-    p99: percentile(sorted, 0.99),
-    sampled,
+    requests,
+    durationSec,
+    rps: requests / durationSec,
+    p50: percentile(all, 0.5),
+    p99: percentile(all, 0.99),
+    sampled: runs.reduce((sum, r) => sum + r.sampled, 0),
+    roundRps: runs.map((r) => r.requests / r.durationSec),
   };
 }
 

@@ -54,7 +54,10 @@ export interface ErrorMessage {
 
 export type ChildMessage = ReadyMessage | StatsMessage | ErrorMessage;
 
-export type ParentMessage = { readonly type: 'stats'; readonly id: number } | { readonly type: 'shutdown' };
+export type ParentMessage =
+  /** `gc`: run a full garbage collection first (when the child runs with --expose-gc). */
+  | { readonly type: 'stats'; readonly id: number; readonly gc?: boolean }
+  | { readonly type: 'shutdown' };
 
 export function isChildMessage(value: unknown): value is ChildMessage {
   return typeof value === 'object' && value !== null && typeof (value as { type?: unknown }).type === 'string';

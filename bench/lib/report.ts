@@ -34,8 +34,14 @@ export interface StatementRow {
 
 export interface MemoryReport {
   readonly durationSec: number;
+  /** Interval of the RSS samples in `series`, seconds. */
+  readonly everySec: number;
   readonly start: { rss: number; heapUsed: number };
+  readonly startAfterGc: { rss: number; heapUsed: number };
   readonly end: { rss: number; heapUsed: number };
+  readonly endAfterGc: { rss: number; heapUsed: number };
+  /** RSS sampled during the run. */
+  readonly series: readonly number[];
   readonly peakRss: number;
   readonly load: Cell;
 }
@@ -58,6 +64,7 @@ export interface RunInfo {
   readonly connections: number;
   readonly warmupSec: number;
   readonly measureSec: number;
+  readonly rounds: number;
   readonly executors: Partial<Record<Variant, string>>;
   readonly elapsedSec: number;
 }
@@ -67,6 +74,13 @@ const ms = (n: number) => fmt(n, n < 10 ? 2 : 1);
 const mb = (bytes: number) => `${fmt(bytes / 2 ** 20, 1)} MB`;
 const ratio = (a: Cell | undefined, b: Cell | undefined) => (a?.ok && b?.ok ? `${fmt(a.result.rps / b.result.rps, 2)}×` : '—');
 const pct = (a: Cell | undefined, b: Cell | undefined) => (a?.ok && b?.ok ? `${fmt((1 - a.result.rps / b.result.rps) * 100, 1)} %` : '—');
+
+/** The spread of the overhead over the rounds, e.g. " (rounds 1.2 – 6.0 %)". */
+function roundRange(a: Cell | undefined, b: Cell | undefined): string {
+  if (!a?.ok || !b?.ok || a.result.roundRps.length < 2 || a.result.roundRps.length !== b.result.roundRps.length) return '';
+  const losses = a.result.roundRps.map((x, i) => (1 - x / b.result.roundRps[i]!) * 100);
+  return ` (rounds ${fmt(Math.min(...losses), 1)} to ${fmt(Math.max(...losses), 1)} %)`;
+}
 
 function cellColumns(cell: Cell | undefined): string[] {
   if (cell === undefined) return ['—', '—', '—'];
@@ -92,7 +106,7 @@ export function renderReport(info: RunInfo, rows: readonly ThroughputRow[], stat
   const out: string[] = [];
   out.push(
     `Produced by \`${info.command}\` (${info.mode} run, ${fmt(info.elapsedSec)} s) on ${info.date}: ${info.nproc} CPUs (\`nproc\`), ${info.cpu}, ${info.memoryGb} GB, Node ${info.node}, commit ${info.commit}.`,
-    `autocannon in the parent process, ${info.connections} connections, ${info.warmupSec} s warm-up then ${info.measureSec} s measured per cell; every server is a separate process on 127.0.0.1 with its own SQLite database holding the same data (200 products, 2 users × 50 orders × 3 items).`,
+    `autocannon in the parent process, ${info.connections} connections, ${info.warmupSec} s warm-up then ${info.measureSec} s measured per cell${info.rounds > 1 ? ` in ${info.rounds} rounds of ${fmt(info.measureSec / info.rounds, 1)} s that visit the servers in turn` : ''}; every server is a separate process on 127.0.0.1 with its own SQLite database holding the same data (200 products, 2 users × 50 orders × 3 items).`,
     `Executors: ${Object.entries(info.executors)
       .map(([variant, executor]) => `${variant} ${executor}`)
       .join('; ')}.`,
@@ -119,7 +133,7 @@ export function renderReport(info: RunInfo, rows: readonly ThroughputRow[], stat
     const { project, 'authn-only': authn, 'no-authz': plain } = row.cells;
     if (authn === undefined || plain === undefined) continue;
     const rps = (c: Cell | undefined) => (c?.ok ? fmt(c.result.rps) : '—');
-    out.push(`| ${row.query} | ${rps(project)} | ${rps(authn)} | ${rps(plain)} | ${pct(project, authn)} | ${pct(project, plain)} |`);
+    out.push(`| ${row.query} | ${rps(project)} | ${rps(authn)} | ${rps(plain)} | ${pct(project, authn)}${roundRange(project, authn)} | ${pct(project, plain)}${roundRange(project, plain)} |`);
   }
   const variants = [...new Set(statements.flatMap((s) => Object.keys(s.counts) as Variant[]))];
   out.push('', '### SQL statements per request, Q2 by page size', '', `| orders(first:) | orders returned | ${variants.map((v) => SERVER_LABELS[v]).join(' | ')} |`, `|--:|--:|${variants.map(() => '--:|').join('')}`);
@@ -131,9 +145,13 @@ export function renderReport(info: RunInfo, rows: readonly ThroughputRow[], stat
       '',
       '| | RSS | heap used |',
       '|---|--:|--:|',
-      `| start (started, seeded, idle) | ${mb(memory.start.rss)} | ${mb(memory.start.heapUsed)} |`,
+      `| start: started, seeded, idle | ${mb(memory.start.rss)} | ${mb(memory.start.heapUsed)} |`,
+      `| start, after a full GC | ${mb(memory.startAfterGc.rss)} | ${mb(memory.startAfterGc.heapUsed)} |`,
       `| end of the run | ${mb(memory.end.rss)} | ${mb(memory.end.heapUsed)} |`,
-      `| peak RSS sampled during the run | ${mb(memory.peakRss)} | |`,
+      `| end, after a full GC | ${mb(memory.endAfterGc.rss)} | ${mb(memory.endAfterGc.heapUsed)} |`,
+      `| peak RSS sampled | ${mb(memory.peakRss)} | |`,
+      '',
+      `RSS every ${fmt(memory.everySec)} s during the run (MB): ${memory.series.map((b) => fmt(b / 2 ** 20)).join(', ') || '—'}.`,
       '',
       memory.load.ok
         ? `${fmt(memory.load.result.requests)} requests, ${fmt(memory.load.result.rps)} req/s, p50 ${ms(memory.load.result.p50)} ms, p99 ${ms(memory.load.result.p99)} ms.`

@@ -5,9 +5,10 @@ import { ApolloServer, type ApolloServerOptions } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import fastifyApollo, { fastifyApolloDrainPlugin, fastifyApolloHandler } from '@as-integrations/fastify';
 import { makeExecutableSchema } from '@graphql-tools/schema';
+import type { GatewayInterface } from '@apollo/server-gateway-interface';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { GraphQLSchema } from 'graphql';
 import { randomUUID } from 'node:crypto';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadOrCreateDevIssuer } from '../../src/auth/dev-issuer.js';
 import type { Principal } from '../../src/auth/principal.js';
@@ -19,7 +20,7 @@ import { seedCatalog } from '../../src/db/seed.js';
 import { type RequestDeps, createRequestDeps } from '../../src/domain/request-deps.js';
 import { authenticate } from '../../src/graphql/auth-context.js';
 import { type RequestContext, createRequestContext } from '../../src/graphql/context.js';
-import { DEFAULT_EXECUTOR, jitGateway } from '../../src/graphql/jit-executor.js';
+import { jitGateway } from '../../src/graphql/jit-executor.js';
 import { resolvers } from '../../src/graphql/resolvers/index.js';
 import { buildSchema, loadTypeDefs } from '../../src/graphql/schema.js';
 import { type Logger, silentLogger } from '../../src/logger.js';
@@ -57,8 +58,18 @@ export function sqlStatementCount(): number {
 }
 
 /** The environment the project is configured from: loopback, port 0, its own data folder, nothing from the caller's shell. */
+/**
+ * The environment the project is configured from: loopback, port 0, its own data folder, nothing
+ * else from the caller's shell except `GRAPHQL_EXECUTOR` (to compare executors).
+ */
 export function benchEnv(dataDir: string): Record<string, string> {
-  return { NODE_ENV: 'development', HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'silent' };
+  const executor = process.env['GRAPHQL_EXECUTOR'];
+  return { NODE_ENV: 'development', HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...(executor ? { GRAPHQL_EXECUTOR: executor } : {}) };
+}
+
+/** The project's execution settings for a plain schema: graphql-jit through Apollo's gateway interface, or graphql-js. */
+function executorOptions(config: Config, schema: GraphQLSchema): { gateway: GatewayInterface } | { schema: GraphQLSchema } {
+  return config.graphql.executor === 'jit' ? { gateway: jitGateway(schema) } : { schema };
 }
 
 export function tokenSettings(config: Config): TokenSettings {
@@ -91,7 +102,7 @@ export async function startProject(dataDir: string, seed: boolean): Promise<Runn
     await handle.close();
     throw error;
   }
-  return { url: handle.url, tokens, executor: `${DEFAULT_EXECUTOR} (project default)`, close: () => handle.close() };
+  return { url: handle.url, tokens, executor: config.graphql.executor, close: () => handle.close() };
 }
 
 /**
@@ -102,7 +113,8 @@ export async function startProject(dataDir: string, seed: boolean): Promise<Runn
  * request acts as the first bench user, with fresh loaders.
  */
 export async function startPlain(variant: 'baseline' | 'no-authz', dataDir: string, seed: boolean): Promise<Running> {
-  const database = await openDatabase({ kind: 'sqlite', filename: path.join(dataDir, 'app.db') }, seed ? FIXED_ISSUER : undefined);
+  const config = loadConfig(benchEnv(dataDir), PROJECT_ROOT); // for the executor only
+  const database = await openDatabase(config.database, seed ? FIXED_ISSUER : undefined);
   const principal = benchPrincipal(FIXED_ISSUER, BENCH_USERS[0], ['read:profile', 'read:email', 'read:orders', 'write:orders']);
   const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers });
   const app = Fastify({ logger: false });
@@ -110,7 +122,7 @@ export async function startPlain(variant: 'baseline' | 'no-authz', dataDir: stri
     variant === 'baseline'
       ? { schema, plugins: [fastifyApolloDrainPlugin(app)] }
       : {
-          ...(DEFAULT_EXECUTOR === 'jit' ? { gateway: jitGateway(schema) } : { schema }),
+          ...executorOptions(config, schema),
           includeStacktraceInErrorResponses: false,
           plugins: [ApolloServerPluginCacheControlDisabled(), fastifyApolloDrainPlugin(app)],
         };
@@ -118,7 +130,7 @@ export async function startPlain(variant: 'baseline' | 'no-authz', dataDir: stri
   await apollo.start();
   const context = async (request: FastifyRequest): Promise<PlainContext> => ({ requestId: String(request.id), principal, deps: createRequestDeps(database.db), log: silentLogger });
   await app.register(fastifyApollo(apollo), { context });
-  return listen(app, undefined, variant === 'baseline' ? 'graphql-js (Apollo default)' : DEFAULT_EXECUTOR, database);
+  return listen(app, undefined, variant === 'baseline' ? 'graphql-js (Apollo default)' : config.graphql.executor, database);
 }
 
 /**
@@ -145,7 +157,7 @@ export async function startAuthnOnly(dataDir: string, seed: boolean): Promise<Ru
   const verification = setUpTokenVerification({ auth: config.auth, sharedCache: config.sharedCache, catalog: index.scopes.map((s) => s.name), devIssuer, log: silentLogger });
   const challenge = { realm: config.auth.audience, resourceMetadataUrl: `${config.publicUrl}/.well-known/oauth-protected-resource/graphql` };
   const apollo = new ApolloServer<RequestContext>({
-    ...(DEFAULT_EXECUTOR === 'jit' ? { gateway: jitGateway(schema) } : { schema }),
+    ...executorOptions(config, schema),
     includeStacktraceInErrorResponses: false,
     plugins: [ApolloServerPluginCacheControlDisabled()],
   });
@@ -165,7 +177,7 @@ export async function startAuthnOnly(dataDir: string, seed: boolean): Promise<Ru
     await apollo.stop();
     await verification.close();
   });
-  return listen(app, tokens, DEFAULT_EXECUTOR, database);
+  return listen(app, tokens, config.graphql.executor, database);
 }
 
 async function listen(app: FastifyInstance, tokens: TokenSettings | undefined, executor: string, database: Database): Promise<Running> {
