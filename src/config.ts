@@ -95,7 +95,11 @@ export interface Config {
   };
   readonly sharedCache: SharedCacheSettings;
   readonly authorization: { readonly mode: AuthorizationMode };
-  readonly graphql: { readonly executor: ExecutorKind };
+  readonly graphql: {
+    readonly executor: ExecutorKind;
+    /** Cached responses to anonymous catalog queries; 0 disables the cache. */
+    readonly catalogCacheEntries: number;
+  };
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -126,6 +130,7 @@ export const ENVIRONMENT_VARIABLES = {
   REDIS_URL: 'redis:// or rediss:// URL; caches (introspection results) are shared between replicas there. Unset: in memory.',
   REDIS_KEY_PREFIX: 'Prefix of every Redis key this server writes (default orders-rs:).',
   GRAPHQL_EXECUTOR: 'jit (default: graphql-jit, operations compiled once) | graphql-js (the reference executor).',
+  CATALOG_CACHE_ENTRIES: 'Responses to anonymous catalog queries kept in memory, invalidated by any product change (default 1000; 0 disables).',
   AUTHZ_MODE: 'filter (default: denied fields null with errors) | reject (any denial rejects the operation) | dry-run (log only).',
   LOG_LEVEL: 'fatal | error | warn | info | debug | trace | silent (default info).',
 } as const;
@@ -430,7 +435,10 @@ export function loadConfig(env: Env, projectRoot: string): Config {
     }),
     sharedCache: sharedCache(env),
     authorization: { mode: oneOf(env, 'AUTHZ_MODE', ['filter', 'reject', 'dry-run'] as const, 'filter') },
-    graphql: { executor: oneOf(env, 'GRAPHQL_EXECUTOR', ['jit', 'graphql-js'] as const, DEFAULT_EXECUTOR) },
+    graphql: {
+      executor: oneOf(env, 'GRAPHQL_EXECUTOR', ['jit', 'graphql-js'] as const, DEFAULT_EXECUTOR),
+      catalogCacheEntries: integer(env, 'CATALOG_CACHE_ENTRIES', 1000, 0, 100_000),
+    },
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
   });
 }

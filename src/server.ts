@@ -13,7 +13,9 @@ import { type Database, createDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { seedCatalog } from './db/seed.js';
 import { authenticate } from './graphql/auth-context.js';
+import { readCatalogVersion } from './domain/catalog/product-repository.js';
 import { createApollo } from './graphql/apollo-server.js';
+import { publicResponseCachePlugin } from './graphql/public-response-cache.js';
 import { type RequestContext, createRequestContext } from './graphql/context.js';
 import { buildSchema } from './graphql/schema.js';
 import { protectedResourceMetadata, resourceMetadataPath } from './http/protected-resource-metadata.js';
@@ -40,6 +42,9 @@ export interface ServerHandle {
   readonly devIssuer: DevIssuer | undefined;
   close(): Promise<void>;
 }
+
+/** Root fields that read only the public catalog: their anonymous responses may be cached. */
+const CATALOG_ROOT_FIELDS: ReadonlySet<string> = new Set(['products', 'product']);
 
 const EXAMPLE_OPERATION = `# Try it: the Authorization header below holds a development token with every scope.
 query MyOrders {
@@ -133,7 +138,12 @@ async function startHttp(config: Config, deps: ServerDeps, database: Database, o
     ...challenge,
     dpopAlgorithms: dpop.algorithms,
     logger: app.log as unknown as Logger,
-    plugins: [landingPage],
+    plugins: [
+      landingPage,
+      ...(config.graphql.catalogCacheEntries > 0
+        ? [publicResponseCachePlugin<RequestContext>({ rootFields: CATALOG_ROOT_FIELDS, readVersion: () => readCatalogVersion(database.db), maxEntries: config.graphql.catalogCacheEntries })]
+        : []),
+    ],
   });
   await apollo.start();
 

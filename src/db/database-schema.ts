@@ -53,11 +53,18 @@ export interface OrderItemTable {
   position: number;
 }
 
+/** One row (id 1): bumped by triggers whenever `products` changes. */
+export interface CatalogStateTable {
+  id: number;
+  version: number;
+}
+
 export interface DatabaseSchema {
   products: ProductTable;
   profiles: ProfileTable;
   orders: OrderTable;
   order_items: OrderItemTable;
+  catalog_state: CatalogStateTable;
 }
 
 export type ProductRow = Selectable<ProductTable>;

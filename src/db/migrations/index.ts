@@ -2,6 +2,7 @@ import type { Migration } from 'kysely';
 
 import type { DatabaseDialect } from '../database.js';
 import { initialSchema } from './0001-initial-schema.js';
+import { catalogVersion } from './0002-catalog-version.js';
 
 /**
  * Every migration, by name; names sort in the order they run. Imported statically so the
@@ -10,5 +11,6 @@ import { initialSchema } from './0001-initial-schema.js';
 export function migrations(dialect: DatabaseDialect): Record<string, Migration> {
   return {
     '0001-initial-schema': initialSchema(dialect),
+    '0002-catalog-version': catalogVersion(dialect),
   };
 }

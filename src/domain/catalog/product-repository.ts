@@ -45,3 +45,9 @@ export async function returnStock(db: Db, productId: number, quantity: number, u
     .where('id', '=', productId)
     .execute();
 }
+
+/** The catalog version: bumped by database triggers whenever any product changes. */
+export async function readCatalogVersion(db: Db): Promise<number> {
+  const row = await db.selectFrom('catalog_state').select('version').where('id', '=', 1).executeTakeFirstOrThrow();
+  return Number(row.version);
+}

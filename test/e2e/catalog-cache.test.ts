@@ -1,0 +1,63 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { toGlobalId } from '../../src/graphql/global-id.js';
+import { type TestHttpServer, startHttpServer } from '../fixtures/http-server.js';
+
+const CATALOG = '{ products(first: 3) { edges { node { id name price { amount } inStock } } } }';
+
+describe('cache of anonymous catalog responses', () => {
+  let server: TestHttpServer;
+  const raw = async (query: string, token?: string) => {
+    const r = await fetch(`${server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify({ query }),
+    });
+    return { hit: r.headers.get('x-catalog-cache') === 'hit', body: (await r.json()) as { data: { products: { edges: Array<{ node: { inStock: boolean; price: { amount: string } } }> } } } };
+  };
+
+  beforeAll(async () => {
+    server = await startHttpServer({});
+    await server.database.db.updateTable('products').set({ stock: 1 }).where('id', '=', 1).execute();
+  });
+  afterAll(async () => server?.close());
+
+  it('serves a repeated anonymous catalog query from the cache', async () => {
+    const first = await raw(CATALOG);
+    const second = await raw(CATALOG);
+    expect(first.hit).toBe(false);
+    expect(second.hit).toBe(true);
+    expect(second.body).toEqual(first.body);
+  });
+
+  it('never serves or stores responses for requests with a token', async () => {
+    const token = await server.devIssuer!.sign({ sub: 'carol', scope: 'read:profile' });
+    await raw(CATALOG);
+    expect((await raw(CATALOG, token)).hit).toBe(false);
+    expect((await raw(CATALOG, token)).hit).toBe(false);
+  });
+
+  it('is invalidated when an order changes stock', async () => {
+    await raw(CATALOG);
+    expect((await raw(CATALOG)).body.data.products.edges[0]!.node.inStock).toBe(true);
+    const token = await server.devIssuer!.sign({ sub: 'dave', scope: 'write:orders' });
+    const placed = await server.graphql(`mutation { placeOrder(input: { items: [{ productId: "${toGlobalId('Product', 1)}", quantity: 1 }] }) { orderId } }`, { token });
+    expect(placed.body.errors).toBeUndefined();
+    const after = await raw(CATALOG);
+    expect(after.hit).toBe(false);
+    expect(after.body.data.products.edges[0]!.node.inStock).toBe(false);
+  });
+
+  it('is invalidated by a change made outside the API (a manual price update)', async () => {
+    await raw(CATALOG);
+    await server.database.db.updateTable('products').set({ price_minor: 12345 }).where('id', '=', 1).execute();
+    const after = await raw(CATALOG);
+    expect(after.hit).toBe(false);
+    expect(after.body.data.products.edges[0]!.node.price.amount).toBe('123.45');
+  });
+
+  it('does not cache operations that reach beyond the catalog', async () => {
+    const q = '{ products(first: 1) { edges { node { id } } } me { id } }';
+    await raw(q);
+    expect((await raw(q)).hit).toBe(false);
+  });
+});
