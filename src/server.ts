@@ -29,6 +29,11 @@ export interface ServerDeps {
   readonly verifier?: TokenVerifier;
   /** Called once per SQL statement (statement counting in tests and benchmarks). */
   readonly onQuery?: (sql: string) => void;
+  /**
+   * false: serve without the authorization layer (no schema transform, no plugin), everything
+   * else identical. Only for benchmarks that measure what the layer costs. Default: true.
+   */
+  readonly authorization?: boolean;
   /** Pino options or false to silence logs. */
   readonly logger?: boolean | { level: string };
 }
@@ -79,7 +84,7 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
 }
 
 async function startHttp(config: Config, deps: ServerDeps, database: Database, ownsDatabase: boolean): Promise<ServerHandle> {
-  const { schema, index } = buildSchema();
+  const { schema, index } = buildSchema({ authorization: deps.authorization !== false });
   const app = Fastify({
     logger: deps.logger ?? { level: config.logLevel },
     // A caller-supplied request id is accepted only if it is short and harmless to log.
@@ -135,6 +140,7 @@ async function startHttp(config: Config, deps: ServerDeps, database: Database, o
     index,
     mode: config.authorization.mode,
     executor: config.graphql.executor,
+    authorization: deps.authorization !== false,
     ...challenge,
     dpopAlgorithms: dpop.algorithms,
     logger: app.log as unknown as Logger,

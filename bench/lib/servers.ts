@@ -3,26 +3,21 @@
  */
 import { ApolloServer, type ApolloServerOptions } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
-import fastifyApollo, { fastifyApolloDrainPlugin, fastifyApolloHandler } from '@as-integrations/fastify';
+import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { GatewayInterface } from '@apollo/server-gateway-interface';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { GraphQLSchema } from 'graphql';
-import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { loadOrCreateDevIssuer } from '../../src/auth/dev-issuer.js';
 import type { Principal } from '../../src/auth/principal.js';
-import { setUpTokenVerification } from '../../src/auth/token-verification-setup.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import { type Database, createDatabase } from '../../src/db/database.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
 import { seedCatalog } from '../../src/db/seed.js';
 import { type RequestDeps, createRequestDeps } from '../../src/domain/request-deps.js';
-import { authenticate } from '../../src/graphql/auth-context.js';
-import { type RequestContext, createRequestContext } from '../../src/graphql/context.js';
 import { jitGateway } from '../../src/graphql/jit-executor.js';
 import { resolvers } from '../../src/graphql/resolvers/index.js';
-import { buildSchema, loadTypeDefs } from '../../src/graphql/schema.js';
+import { loadTypeDefs } from '../../src/graphql/schema.js';
 import { type Logger, silentLogger } from '../../src/logger.js';
 import { createServer } from '../../src/server.js';
 import type { TokenSettings } from './protocol.js';
@@ -134,50 +129,21 @@ export async function startPlain(variant: 'baseline' | 'no-authz', dataDir: stri
 }
 
 /**
- * (3') authn-only: the project's request path with the authorization layer taken out: its
- * Fastify request ids, token verification (development issuer) and request context, its Apollo
- * options, but the schema without the authorization transform and no authorization plugin.
- * Rebuilt here from the project's modules (src has no switch for it), so it follows
- * `startHttp` in src/server.ts only as far as this file is kept in step.
+ * (3') authn-only: the product itself, `createServer(config, { authorization: false })`: the
+ * same request path (request ids, token verification, context, Apollo options, catalog cache)
+ * with only the authorization layer taken out (no schema transform, no authorization plugin).
  */
 export async function startAuthnOnly(dataDir: string, seed: boolean): Promise<Running> {
   const config = loadConfig(benchEnv(dataDir), PROJECT_ROOT);
   const tokens = tokenSettings(config);
-  const database = await openDatabase(config.database, seed ? tokens.issuer : undefined);
-  const { index } = buildSchema(); // the requirement index, for the context's (unused) field guard
-  const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers });
-  const app = Fastify({
-    logger: false,
-    genReqId: (req) => {
-      const given = req.headers['x-request-id'];
-      return typeof given === 'string' && /^[A-Za-z0-9._-]{1,64}$/.test(given) ? given : randomUUID();
-    },
-  });
-  const devIssuer = await loadOrCreateDevIssuer({ keyFile: tokens.keyFile, issuer: tokens.issuer, audience: tokens.audience });
-  const verification = setUpTokenVerification({ auth: config.auth, sharedCache: config.sharedCache, catalog: index.scopes.map((s) => s.name), devIssuer, log: silentLogger });
-  const challenge = { realm: config.auth.audience, resourceMetadataUrl: `${config.publicUrl}/.well-known/oauth-protected-resource/graphql` };
-  const apollo = new ApolloServer<RequestContext>({
-    ...executorOptions(config, schema),
-    includeStacktraceInErrorResponses: false,
-    plugins: [ApolloServerPluginCacheControlDisabled()],
-  });
-  await apollo.start();
-  const context = async (request: FastifyRequest): Promise<RequestContext> => {
-    const log = request.log as unknown as Logger;
-    const principal = await authenticate(
-      request.raw.rawHeaders ? { headers: request.headers, rawHeaders: request.raw.rawHeaders, query: request.query, body: request.body } : { headers: request.headers, rawHeaders: [] },
-      verification.verifier,
-      challenge,
-      log,
-    );
-    return createRequestContext({ requestId: String(request.id), principal, db: database.db, index, mode: config.authorization.mode, log });
-  };
-  app.route({ url: '/graphql', method: ['GET', 'POST', 'OPTIONS'], handler: fastifyApolloHandler(apollo, { context }) });
-  app.addHook('onClose', async () => {
-    await apollo.stop();
-    await verification.close();
-  });
-  return listen(app, tokens, config.graphql.executor, database);
+  const handle = await createServer(config, { onQuery, logger: false, authorization: false });
+  try {
+    if (seed) await seedBenchData(handle.database.db, tokens.issuer);
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+  return { url: handle.url, tokens, executor: `${config.graphql.executor}`, close: () => handle.close() };
 }
 
 async function listen(app: FastifyInstance, tokens: TokenSettings | undefined, executor: string, database: Database): Promise<Running> {

@@ -22,6 +22,8 @@ export interface ApolloOptions {
   readonly plugins?: ReadonlyArray<ApolloServerPlugin<RequestContext>>;
   /** Default: {@link DEFAULT_EXECUTOR}. */
   readonly executor?: ExecutorKind;
+  /** Leave out the authorization plugin (benchmarks of the layer's cost only). Default: true. */
+  readonly authorization?: boolean;
 }
 
 /**
@@ -35,13 +37,17 @@ export function createApollo(options: ApolloOptions): ApolloServer<RequestContex
     includeStacktraceInErrorResponses: false,
     plugins: [
       ApolloServerPluginCacheControlDisabled(),
-      authorizationPlugin({
-        index: options.index,
-        mode: options.mode,
-        realm: options.realm,
-        resourceMetadataUrl: options.resourceMetadataUrl,
-        ...(options.dpopAlgorithms ? { dpopAlgorithms: options.dpopAlgorithms } : {}),
-      }),
+      ...(options.authorization === false
+        ? []
+        : [
+            authorizationPlugin({
+              index: options.index,
+              mode: options.mode,
+              realm: options.realm,
+              resourceMetadataUrl: options.resourceMetadataUrl,
+              ...(options.dpopAlgorithms ? { dpopAlgorithms: options.dpopAlgorithms } : {}),
+            }),
+          ]),
       ...(options.plugins ?? []),
     ],
     formatError: (formatted, error) => {

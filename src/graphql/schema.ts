@@ -18,7 +18,11 @@ export function loadTypeDefs(): DocumentNode[] {
 /**
  * The executable schema with `@requiresScope` applied as a schema transform. Throws at start-up
  * when an annotation is inconsistent (an undeclared scope, an unprotected root field).
+ * `authorization: false` returns the same schema without the transform (its index still checked
+ * and returned): only for measuring what the layer costs, never for serving.
  */
-export function buildSchema(): AuthorizedSchema {
-  return applyAuthorization(makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers }), { denyByDefault: true });
+export function buildSchema(options: { authorization?: boolean } = {}): AuthorizedSchema {
+  const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers });
+  const authorized = applyAuthorization(schema, { denyByDefault: true });
+  return options.authorization === false ? { schema, index: authorized.index } : authorized;
 }
