@@ -6,7 +6,6 @@
  * Figures are printed, never asserted. `--quick` runs fewer iterations.
  */
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import { type FragmentDefinitionNode, Kind, type OperationDefinitionNode, parse } from 'graphql';
 import { SignJWT, exportJWK, generateKeyPair } from 'jose';
@@ -99,9 +98,9 @@ async function pipelineBench(): Promise<void> {
     const { schema, index } = buildSchema();
     const withAuthz = createApollo({ schema, index, mode: 'filter', realm: 'bench', resourceMetadataUrl: 'bench', logger: silentLogger });
     // The same build with the authorization layer removed: no transform, no plugin.
-    const plainSchema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers });
-    const withoutAuthz = new ApolloServer<RequestContext>({ schema: plainSchema, plugins: [ApolloServerPluginCacheControlDisabled()] });
-    const vanilla = new ApolloServer<RequestContext>({ schema: plainSchema });
+    const plain = buildSchema({ authorization: false });
+    const withoutAuthz = createApollo({ schema: plain.schema, index, mode: 'filter', authorization: false, realm: 'bench', resourceMetadataUrl: 'bench', logger: silentLogger });
+    const vanilla = new ApolloServer<RequestContext>({ schema: makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers }) });
     await withAuthz.start();
     await withoutAuthz.start();
     await vanilla.start();
