@@ -1,4 +1,5 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { checkIssuerAndAudience } from './verifier-options.js';
 import type { Logger } from '../logger.js';
 import { MAX_TOKEN_LENGTH } from './bearer.js';
 import { principalFromClaims } from './claims-principal.js';
@@ -280,16 +281,7 @@ function stringMember(result: Readonly<Record<string, unknown>>, name: string): 
 }
 
 function validate(options: IntrospectionVerifierOptions): readonly string[] {
-  try {
-    const url = new URL(options.issuer);
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new TypeError();
-  } catch {
-    throw new TypeError('issuer must be an http(s) URL');
-  }
-  const audiences: readonly unknown[] = typeof options.audience === 'string' ? [options.audience] : Array.isArray(options.audience) ? options.audience : [];
-  if (audiences.length === 0 || audiences.some((aud) => typeof aud !== 'string' || aud.length === 0)) {
-    throw new TypeError('audience must be a non-empty string or a non-empty list of them');
-  }
+  const audiences = checkIssuerAndAudience(options);
   if (options.endpoint !== undefined) {
     try {
       new URL(options.endpoint);
@@ -309,5 +301,5 @@ function validate(options: IntrospectionVerifierOptions): readonly string[] {
   ] as const) {
     if (value !== undefined && (!Number.isFinite(value) || value < 0)) throw new TypeError(`${name} must be a non-negative number`);
   }
-  return audiences as readonly string[];
+  return audiences;
 }

@@ -1,4 +1,5 @@
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet, type JWSAlgorithm, type JWTVerifyGetKey } from 'jose';
+import { checkIssuerAndAudience } from './verifier-options.js';
 import { MAX_TOKEN_LENGTH } from './bearer.js';
 import { principalFromClaims } from './claims-principal.js';
 import { discoverIssuer, DiscoveryError, DEFAULT_DISCOVERY_TIMEOUT_MS } from './discovery.js';
@@ -264,16 +265,7 @@ interface Settings {
 }
 
 function validateOptions(options: TokenVerifierOptions): Settings {
-  try {
-    const url = new URL(options.issuer);
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new TypeError();
-  } catch {
-    throw new TypeError('issuer must be an http(s) URL');
-  }
-  const audiences: readonly unknown[] = typeof options.audience === 'string' ? [options.audience] : Array.isArray(options.audience) ? options.audience : [];
-  if (audiences.length === 0 || audiences.some((aud) => typeof aud !== 'string' || aud.length === 0)) {
-    throw new TypeError('audience must be a non-empty string or a non-empty list of them');
-  }
+  checkIssuerAndAudience(options);
   if (options.jwksUri !== undefined && options.keys === undefined) {
     try {
       new URL(options.jwksUri);

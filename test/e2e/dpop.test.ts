@@ -1,27 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { request } from 'node:http';
 import { decodeJwt } from 'jose';
 import { createDpopKey, type DpopKey, signDpopProof, type TestAuthorizationServer, startAuthorizationServer } from '../fixtures/authorization-server.js';
-import { type TestHttpServer, startHttpServer } from '../fixtures/http-server.js';
+import { type TestHttpServer, rawPost, startHttpServer } from '../fixtures/http-server.js';
 
 const AUDIENCE = 'https://api.orders.test/graphql';
 const SCOPES = ['read:profile', 'read:orders', 'write:orders', 'admin:orders'];
 const ORDERS = '{ orders(first: 1) { edges { node { id } } } }';
 
-/** Raw request, for header combinations fetch will not send (two DPoP headers). */
-function rawPost(url: string, headers: Array<[string, string]>, body: string): Promise<{ status: number; headers: Record<string, string | string[] | undefined> }> {
-  return new Promise((resolve, reject) => {
-    const u = new URL(url);
-    const req = request({ host: u.hostname, port: u.port, path: u.pathname + u.search, method: 'POST' });
-    for (const [name, value] of headers) req.appendHeader(name, value);
-    req.on('response', (res) => {
-      res.resume();
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 describe('DPoP-bound tokens (RFC 9449) from a real authorization server, over HTTP', () => {
   let as: TestAuthorizationServer;

@@ -1,26 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { request } from 'node:http';
 import { type TestAuthorizationServer, startAuthorizationServer } from '../fixtures/authorization-server.js';
-import { type TestHttpServer, startHttpServer } from '../fixtures/http-server.js';
+import { type TestHttpServer, rawPost, startHttpServer } from '../fixtures/http-server.js';
 import { accessTokenClaims, createTestKey, signToken } from '../fixtures/tokens.js';
 
 const AUDIENCE = 'https://api.orders.test/graphql';
 const SCOPES = ['read:profile', 'read:email', 'write:profile', 'read:orders', 'write:orders', 'admin:orders'];
 
-/** Raw request, for header combinations fetch will not send (two Authorization headers). */
-function rawPost(url: string, headers: Array<[string, string]>, body: string): Promise<{ status: number; headers: Record<string, string | string[] | undefined> }> {
-  return new Promise((resolve, reject) => {
-    const u = new URL(url);
-    const req = request({ host: u.hostname, port: u.port, path: u.pathname + u.search, method: 'POST' });
-    for (const [name, value] of headers) req.appendHeader(name, value);
-    req.on('response', (res) => {
-      res.resume();
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers }));
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 describe('resource server over HTTP with tokens from a real authorization server', () => {
   let as: TestAuthorizationServer;

@@ -1,30 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { type TestAuthorizationServer, startAuthorizationServer } from '../fixtures/authorization-server.js';
 import { type TestHttpServer, startHttpServer } from '../fixtures/http-server.js';
+import { TEST_REDIS_URL, redisReachable } from '../fixtures/redis.js';
 
 const AUDIENCE = 'https://api.orders.test/graphql';
 const SCOPES = ['read:profile', 'read:email', 'write:profile', 'read:orders', 'write:orders', 'admin:orders'];
-const REDIS_URL = process.env['TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+const REDIS_URL = TEST_REDIS_URL;
 
-async function reachable(url: string): Promise<boolean> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve) => {
-    const socket = connect({ host: hostname, port: Number(port || 6379), timeout: 500 });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-    socket.once('timeout', () => {
-      socket.destroy();
-      resolve(false);
-    });
-  });
-}
 
 /**
  * Stands between the resource server and the authorization server's introspection endpoint:
@@ -80,7 +66,7 @@ describe('opaque access tokens over HTTP (introspection, shared cache)', () => {
   beforeAll(async () => {
     as = await startAuthorizationServer({ audience: AUDIENCE, scopes: SCOPES, accessTokenFormat: 'opaque' });
     proxy = await startIntrospectionProxy(`${as.issuer}/token/introspection`);
-    redisUp = await reachable(REDIS_URL);
+    redisUp = await redisReachable(REDIS_URL);
     if (!redisUp) console.info(`Redis-shared cache assertions skipped: nothing answers at ${new URL(REDIS_URL).host}`);
     const env = {
       OAUTH_ISSUER: as.issuer,

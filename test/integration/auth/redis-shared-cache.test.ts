@@ -1,32 +1,17 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { connect } from 'node:net';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { createIntrospectionVerifier } from '../../../src/auth/introspection-verifier.js';
 import { createRedisSharedCache } from '../../../src/auth/redis-shared-cache.js';
 import type { SharedCache } from '../../../src/auth/shared-cache.js';
 import type { Logger } from '../../../src/logger.js';
+import { TEST_REDIS_URL, redisReachable } from '../../fixtures/redis.js';
 
-const REDIS_URL = process.env['TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+const REDIS_URL = TEST_REDIS_URL;
 const PREFIX = `test-${randomBytes(6).toString('hex')}:`;
 
-async function reachable(url: string): Promise<boolean> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve) => {
-    const socket = connect({ host: hostname, port: Number(port || 6379), timeout: 500 });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-    socket.once('timeout', () => {
-      socket.destroy();
-      resolve(false);
-    });
-  });
-}
 
-const redisUp = await reachable(REDIS_URL);
+const redisUp = await redisReachable(REDIS_URL);
 if (!redisUp) console.info(`Redis tests skipped: nothing answers at ${new URL(REDIS_URL).host} (set TEST_REDIS_URL to point them elsewhere)`);
 const describeWithRedis = redisUp ? describe : describe.skip;
 
