@@ -2,7 +2,7 @@ import cluster from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { loadOrCreateDevIssuer } from './auth/dev-issuer.js';
-import { ConfigError, loadConfig } from './config.js';
+import { configFromEnvironmentOrExit } from './process-config.js';
 import { createDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { seedCatalog } from './db/seed.js';
@@ -13,17 +13,7 @@ import { seedCatalog } from './db/seed.js';
  * database once, so workers never race on it; a worker that dies is replaced.
  */
 async function primary(): Promise<void> {
-  const projectRoot = fileURLToPath(new URL('..', import.meta.url));
-  let config;
-  try {
-    config = loadConfig(process.env, projectRoot);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`Invalid configuration: ${error.message}\n`);
-      process.exit(78);
-    }
-    throw error;
-  }
+  const config = configFromEnvironmentOrExit();
   const raw = process.env['WORKERS'];
   if (raw !== undefined && raw !== '' && !/^[1-9]\d{0,2}$/.test(raw)) {
     process.stderr.write('Invalid configuration: WORKERS: must be a whole number from 1 to 999\n');

@@ -1,20 +1,9 @@
-import { fileURLToPath } from 'node:url';
-import { ConfigError, loadConfig } from './config.js';
+import { configFromEnvironmentOrExit } from './process-config.js';
 import { createServer } from './server.js';
 
-/** The only module that reads the environment, listens and handles signals. */
+/** Reads the environment, listens and handles signals (src/cluster.ts does the same per worker). */
 async function main(): Promise<void> {
-  const projectRoot = fileURLToPath(new URL('..', import.meta.url));
-  let config;
-  try {
-    config = loadConfig(process.env, projectRoot);
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`Invalid configuration: ${error.message}\n`);
-      process.exit(78); // EX_CONFIG
-    }
-    throw error;
-  }
+  const config = configFromEnvironmentOrExit();
   const server = await createServer(config);
   server.app.log.info({ url: `${server.url}/graphql` }, `GraphQL API ready at ${server.url}/graphql`);
 

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createIntrospectionVerifier, type IntrospectionVerifierOptions } from '../../../src/auth/introspection-verifier.js';
 import { createIssuerRouter } from '../../../src/auth/issuer-router.js';
-import { AuthServiceUnavailableError, TokenError } from '../../../src/auth/token-error.js';
+import { AuthServiceUnavailableError } from '../../../src/auth/token-error.js';
 import { createTokenVerifier, type TokenVerifier } from '../../../src/auth/token-verifier.js';
 import { startAuthorizationServer, type TestAuthorizationServer } from '../../fixtures/authorization-server.js';
+import { reasonOf } from '../../fixtures/tokens.js';
 
 const AUDIENCE = 'https://api.example/graphql';
 const SCOPES = ['read:profile', 'read:orders', 'write:orders'];
@@ -20,15 +21,6 @@ function countingFetch(suffix: string): { fetch: typeof fetch; count: () => numb
   };
 }
 
-async function reasonOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof TokenError || error instanceof AuthServiceUnavailableError) return error.reason;
-    throw error;
-  }
-  return 'accepted';
-}
 
 describe('opaque tokens introspected at a real authorization server (oidc-provider, RFC 7662)', () => {
   let as: TestAuthorizationServer;

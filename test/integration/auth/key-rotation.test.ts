@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { decodeProtectedHeader } from 'jose';
-import { AuthServiceUnavailableError, TokenError } from '../../../src/auth/token-error.js';
 import { createTokenVerifier } from '../../../src/auth/token-verifier.js';
 import { createSigningKey, startAuthorizationServer, type TestAuthorizationServer } from '../../fixtures/authorization-server.js';
+import { reasonOf } from '../../fixtures/tokens.js';
 
 const AUDIENCE = 'https://api.example/graphql';
 const SCOPES = ['read:orders'];
@@ -11,15 +11,6 @@ const MAX_AGE_MS = 200;
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function reasonOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof TokenError || error instanceof AuthServiceUnavailableError) return error.reason;
-    throw error;
-  }
-  return 'accepted';
-}
 
 describe('signing key rotation at the authorization server', () => {
   it('verifies tokens signed with a new key without restarting, and keeps the last good keys while the server is down', async () => {

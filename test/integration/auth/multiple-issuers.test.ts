@@ -4,7 +4,7 @@ import { setUpTokenVerification, type TokenVerification } from '../../../src/aut
 import { loadConfig } from '../../../src/config.js';
 import { silentLogger } from '../../../src/logger.js';
 import { startAuthorizationServer, type TestAuthorizationServer } from '../../fixtures/authorization-server.js';
-import { accessTokenClaims, createTestKey, signToken } from '../../fixtures/tokens.js';
+import { accessTokenClaims, createTestKey, signToken, reasonOf } from '../../fixtures/tokens.js';
 
 const AUDIENCE = 'https://api.example.com/graphql';
 const CATALOG = ['read:profile', 'read:email', 'write:profile', 'read:orders', 'write:orders', 'admin:orders'];
@@ -15,15 +15,6 @@ function fromEnvironment(env: Record<string, string>): TokenVerification {
   return setUpTokenVerification({ auth: config.auth, sharedCache: config.sharedCache, catalog: CATALOG, log: silentLogger });
 }
 
-async function reasonOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof TokenError || error instanceof AuthServiceUnavailableError) return error.reason;
-    throw error;
-  }
-  return 'accepted';
-}
 
 describe('several trusted issuers (OAUTH_ISSUERS) with two real authorization servers', () => {
   let first: TestAuthorizationServer;

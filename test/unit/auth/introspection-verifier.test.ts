@@ -5,6 +5,7 @@ import { createMemorySharedCache } from '../../../src/auth/memory-shared-cache.j
 import { compileScopeMap } from '../../../src/auth/scope-map.js';
 import type { SharedCache } from '../../../src/auth/shared-cache.js';
 import { AuthServiceUnavailableError, TokenError } from '../../../src/auth/token-error.js';
+import { reasonOf } from '../../fixtures/tokens.js';
 
 const ISSUER = 'https://as.example';
 const AUDIENCE = 'https://api.example/graphql';
@@ -63,15 +64,6 @@ function verifierFor(endpoint: FakeIntrospectionEndpoint, overrides: Partial<Int
   };
 }
 
-async function reasonOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof TokenError || error instanceof AuthServiceUnavailableError) return error.reason;
-    throw error;
-  }
-  return 'accepted';
-}
 
 describe('introspection: the request (RFC 7662 §2.1)', () => {
   it('POSTs the token in a form with token_type_hint, authenticates with client_secret_basic, never follows redirects', async () => {

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import type { JWTPayload } from 'jose';
 import { MAX_TOKEN_LENGTH } from '../../../src/auth/bearer.js';
-import { AuthServiceUnavailableError, TokenError } from '../../../src/auth/token-error.js';
+import { TokenError } from '../../../src/auth/token-error.js';
 import { createTokenVerifier, type TokenVerifierOptions } from '../../../src/auth/token-verifier.js';
 import {
   accessTokenClaims,
@@ -11,6 +11,7 @@ import {
   signToken,
   unsignedToken,
   type TestKey,
+  reasonOf,
 } from '../../fixtures/tokens.js';
 
 const ISSUER = 'https://as.example/tenant1';
@@ -36,15 +37,6 @@ function claims(overrides: JWTPayload = {}): JWTPayload {
   return accessTokenClaims({ issuer: ISSUER, audience: AUDIENCE, now: NOW }, overrides);
 }
 
-async function reasonOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof TokenError || error instanceof AuthServiceUnavailableError) return error.reason;
-    throw error;
-  }
-  return 'accepted';
-}
 
 describe('createTokenVerifier: accepted tokens', () => {
   it('verifies an RS256 access token to a user principal', async () => {
