@@ -1,3 +1,5 @@
+import { OAuthError } from './oauth-error.js';
+
 /**
  * Why a DPoP proof was refused (RFC 9449 §4.3). Stable: logs, metrics and tests branch on these.
  *
@@ -60,22 +62,13 @@ const PROOF_DESCRIPTIONS: Readonly<Record<DpopProofErrorReason, string>> = {
  * `message` and `description` never contain the proof, the token or their claims; an underlying
  * jose error, when there is one, is kept as `cause` for logs only.
  */
-export class DpopProofError extends Error {
+export class DpopProofError extends OAuthError<DpopProofErrorReason> {
   static readonly code = 'ERR_INVALID_DPOP_PROOF';
   readonly code = DpopProofError.code;
-  /** OAuth error code for the `WWW-Authenticate` challenge. */
-  readonly oauthError = 'invalid_dpop_proof';
-  /** HTTP status to answer with. */
-  readonly status = 401;
-  readonly reason: DpopProofErrorReason;
-  /** Client-safe `error_description`. */
-  readonly description: string;
 
   constructor(reason: DpopProofErrorReason, options?: { cause?: unknown }) {
-    super(PROOF_DESCRIPTIONS[reason], options);
+    super('invalid_dpop_proof', reason, PROOF_DESCRIPTIONS[reason], options);
     this.name = 'DpopProofError';
-    this.reason = reason;
-    this.description = PROOF_DESCRIPTIONS[reason];
   }
 }
 
@@ -95,22 +88,13 @@ const BINDING_DESCRIPTIONS: Readonly<Record<DpopBindingErrorReason, string>> = {
 };
 
 /** The token does not fit the presentation scheme: answer HTTP 401 `invalid_token`. */
-export class DpopBindingError extends Error {
+export class DpopBindingError extends OAuthError<DpopBindingErrorReason> {
   static readonly code = 'ERR_DPOP_BINDING';
   readonly code = DpopBindingError.code;
-  /** OAuth error code for the `WWW-Authenticate` challenge. */
-  readonly oauthError = 'invalid_token';
-  /** HTTP status to answer with. */
-  readonly status = 401;
-  readonly reason: DpopBindingErrorReason;
-  /** Client-safe `error_description`. */
-  readonly description: string;
 
   constructor(reason: DpopBindingErrorReason) {
-    super(BINDING_DESCRIPTIONS[reason]);
+    super('invalid_token', reason, BINDING_DESCRIPTIONS[reason]);
     this.name = 'DpopBindingError';
-    this.reason = reason;
-    this.description = BINDING_DESCRIPTIONS[reason];
   }
 }
 
@@ -128,22 +112,13 @@ const REQUEST_DESCRIPTIONS: Readonly<Record<DpopRequestErrorReason, string>> = {
 };
 
 /** The DPoP request is malformed: answer HTTP 400 `invalid_request`. */
-export class DpopRequestError extends Error {
+export class DpopRequestError extends OAuthError<DpopRequestErrorReason> {
   static readonly code = 'ERR_INVALID_DPOP_REQUEST';
   readonly code = DpopRequestError.code;
-  /** OAuth error code for the `WWW-Authenticate` challenge. */
-  readonly oauthError = 'invalid_request';
-  /** HTTP status to answer with. */
-  readonly status = 400;
-  readonly reason: DpopRequestErrorReason;
-  /** Client-safe `error_description`. */
-  readonly description: string;
 
   constructor(reason: DpopRequestErrorReason) {
-    super(REQUEST_DESCRIPTIONS[reason]);
+    super('invalid_request', reason, REQUEST_DESCRIPTIONS[reason]);
     this.name = 'DpopRequestError';
-    this.reason = reason;
-    this.description = REQUEST_DESCRIPTIONS[reason];
   }
 }
 

@@ -1,3 +1,5 @@
+import { OAuthError } from './oauth-error.js';
+
 /**
  * Why a presented access token was refused. Stable: logs, metrics and tests branch on these.
  *
@@ -71,16 +73,9 @@ export const MAX_CONTEXT_LENGTH = 256;
  * when there is one, is kept as `cause` for logs only. `issuer`, `clientId` and `subject` are
  * unverified and for logs only (see {@link TokenErrorContext}).
  */
-export class TokenError extends Error {
+export class TokenError extends OAuthError<TokenErrorReason> {
   static readonly code = 'ERR_INVALID_TOKEN';
   readonly code = TokenError.code;
-  /** OAuth error code for the `WWW-Authenticate` challenge. */
-  readonly oauthError = 'invalid_token';
-  /** HTTP status to answer with. */
-  readonly status = 401;
-  readonly reason: TokenErrorReason;
-  /** Client-safe RFC 6750 `error_description`. */
-  readonly description: string;
   /** Unverified `iss` of the refused token, when known. */
   readonly issuer: string | undefined;
   /** Unverified client id of the refused token, when known. */
@@ -89,10 +84,8 @@ export class TokenError extends Error {
   readonly subject: string | undefined;
 
   constructor(reason: TokenErrorReason, options?: { cause?: unknown } & TokenErrorContext) {
-    super(TOKEN_DESCRIPTIONS[reason], options?.cause === undefined ? undefined : { cause: options.cause });
+    super('invalid_token', reason, TOKEN_DESCRIPTIONS[reason], options);
     this.name = 'TokenError';
-    this.reason = reason;
-    this.description = TOKEN_DESCRIPTIONS[reason];
     this.issuer = contextValue(options?.issuer);
     this.clientId = contextValue(options?.clientId);
     this.subject = contextValue(options?.subject);
@@ -156,22 +149,13 @@ const REQUEST_DESCRIPTIONS: Readonly<Record<InvalidRequestReason, string>> = {
  * The request carries credentials in a way we do not accept: answer HTTP 400 with
  * `WWW-Authenticate: Bearer error="invalid_request"` (RFC 6750 §3.1).
  */
-export class InvalidRequestError extends Error {
+export class InvalidRequestError extends OAuthError<InvalidRequestReason> {
   static readonly code = 'ERR_INVALID_REQUEST';
   readonly code = InvalidRequestError.code;
-  /** OAuth error code for the `WWW-Authenticate` challenge. */
-  readonly oauthError = 'invalid_request';
-  /** HTTP status to answer with. */
-  readonly status = 400;
-  readonly reason: InvalidRequestReason;
-  /** Client-safe RFC 6750 `error_description`. */
-  readonly description: string;
 
   constructor(reason: InvalidRequestReason) {
-    super(REQUEST_DESCRIPTIONS[reason]);
+    super('invalid_request', reason, REQUEST_DESCRIPTIONS[reason]);
     this.name = 'InvalidRequestError';
-    this.reason = reason;
-    this.description = REQUEST_DESCRIPTIONS[reason];
   }
 }
 

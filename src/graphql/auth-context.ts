@@ -2,13 +2,20 @@ import { HeaderMap } from '@apollo/server';
 import { GraphQLError } from 'graphql';
 import { type BearerRequest, type Credentials, extractCredentials } from '../auth/bearer.js';
 import { DpopBindingError, DpopProofError, DpopReplayCacheUnavailableError, DpopRequestError } from '../auth/dpop-error.js';
+import { OAuthError } from '../auth/oauth-error.js';
 import type { DpopVerifier } from '../auth/dpop-verifier.js';
 import { ANONYMOUS, type ClientPrincipal, type Principal, type UserPrincipal } from '../auth/principal.js';
-import { AuthServiceUnavailableError, InvalidRequestError, TokenError } from '../auth/token-error.js';
+import { AuthServiceUnavailableError, TokenError } from '../auth/token-error.js';
 import type { TokenVerifier } from '../auth/token-verifier.js';
 import { ErrorCode } from '../errors.js';
 import { bearerChallenge, dpopChallenge, type DpopChallengeParams, joinChallenges } from '../http/www-authenticate.js';
 import type { Logger } from '../logger.js';
+
+const CLIENT_MESSAGE_PREFIX: Readonly<Record<OAuthError<string>['oauthError'], string>> = {
+  invalid_request: '',
+  invalid_token: 'Invalid access token: ',
+  invalid_dpop_proof: 'Invalid DPoP proof: ',
+};
 
 export interface ChallengeSettings {
   readonly realm: string;
@@ -47,27 +54,26 @@ export async function authenticate(req: BearerRequest, verifier: TokenVerifier, 
     if (principal.confirmationJkt !== undefined) throw new DpopBindingError('bound_token_as_bearer');
     return principal;
   } catch (error) {
-    if (error instanceof InvalidRequestError || error instanceof DpopRequestError) {
-      log.info({ event: 'auth.invalid_request', reason: error.reason }, 'request refused');
-      const params = { realm: challenge.realm, error: 'invalid_request', errorDescription: error.description } as const;
-      const header = error instanceof DpopRequestError ? dpopOffer(params) : joinChallenges(bearerChallenge(params), dpopOffer());
-      return Promise.reject(httpError(400, ErrorCode.BAD_REQUEST, error.description, header, { reason: error.reason }));
-    }
-    if (error instanceof DpopProofError) {
-      log.info({ event: 'auth.invalid_dpop_proof', reason: error.reason, cause: error.cause instanceof Error ? error.cause.message : undefined }, 'DPoP proof refused');
+    if (error instanceof OAuthError) {
+      const fields = error instanceof TokenError ? error.logFields() : { reason: error.reason };
+      log.info({ event: `auth.${error.oauthError}`, scheme, ...fields, cause: error.cause instanceof Error ? error.cause.message : undefined }, 'credentials refused');
+      const params = {
+        realm: challenge.realm,
+        error: error.oauthError,
+        errorDescription: error.description,
+        ...(error.oauthError === 'invalid_token' ? { resourceMetadata: challenge.resourceMetadataUrl } : {}),
+      };
+      // RFC 9449 §7.1: a proof problem, or any error under the DPoP scheme, is reported in that
+      // scheme; otherwise the Bearer challenge, with DPoP offered beside it.
+      const dpopOnly = error instanceof DpopProofError || error instanceof DpopRequestError || (error.oauthError === 'invalid_token' && scheme === 'dpop');
+      // Not dpopOnly: never invalid_dpop_proof, so the params are valid Bearer parameters.
+      const header = dpopOnly ? dpopOffer(params) : joinChallenges(bearerChallenge(params as Parameters<typeof bearerChallenge>[0]), dpopOffer());
+      const badRequest = error.status === 400;
       return Promise.reject(
-        httpError(401, ErrorCode.UNAUTHENTICATED, `Invalid DPoP proof: ${error.description}`, dpopOffer({ realm: challenge.realm, error: 'invalid_dpop_proof', errorDescription: error.description }), {
-          reason: 'invalid_dpop_proof',
+        httpError(error.status, badRequest ? ErrorCode.BAD_REQUEST : ErrorCode.UNAUTHENTICATED, `${CLIENT_MESSAGE_PREFIX[error.oauthError]}${error.description}`, header, {
+          reason: badRequest ? error.reason : error.oauthError,
         }),
       );
-    }
-    if (error instanceof TokenError || error instanceof DpopBindingError) {
-      const fields = error instanceof TokenError ? error.logFields() : { reason: error.reason };
-      log.info({ event: 'auth.invalid_token', scheme, ...fields, cause: error.cause instanceof Error ? error.cause.message : undefined }, 'token refused');
-      const params = { realm: challenge.realm, error: 'invalid_token', errorDescription: error.description, resourceMetadata: challenge.resourceMetadataUrl } as const;
-      // RFC 9449 §7.1: the error is reported in the scheme the token was presented with.
-      const header = scheme === 'dpop' ? dpopOffer(params) : joinChallenges(bearerChallenge(params), dpopOffer());
-      return Promise.reject(httpError(401, ErrorCode.UNAUTHENTICATED, `Invalid access token: ${error.description}`, header, { reason: 'invalid_token' }));
     }
     if (error instanceof AuthServiceUnavailableError) {
       log.warn({ event: 'auth.unavailable', reason: error.reason, detail: error.message }, 'cannot verify tokens');
