@@ -3,7 +3,12 @@ import { devIssuerSettings } from './auth/dev-issuer.js';
 import { DEFAULT_REDIS_KEY_PREFIX } from './auth/redis-shared-cache.js';
 import { parseScopeMapSpec, type ScopeMapSpec } from './auth/scope-map.js';
 import type { AuthorizationMode } from './authz/field-guard.js';
-import { DEFAULT_EXECUTOR, type ExecutorKind } from './graphql/jit-executor.js';
+
+/** Which engine executes validated operations (`GRAPHQL_EXECUTOR`). */
+export type ExecutorKind = 'graphql-js' | 'jit';
+
+/** The default: the whole test suite runs under both, and jit is faster on nested lists. */
+export const DEFAULT_EXECUTOR: ExecutorKind = 'jit';
 
 /**
  * Start-up failure: an environment variable is missing or invalid. Names the variable (and, for a

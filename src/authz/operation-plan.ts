@@ -182,6 +182,8 @@ export function planOperation(input: {
   return { operationType: operation.operation, rootFields, denied: w.denied, requirement: w.requirement };
 }
 
+const NO_VARIABLES: Readonly<Record<string, unknown>> = Object.freeze({});
+
 /**
  * The operation's variables coerced as execution will coerce them (defaults applied, types
  * checked), so that @skip/@include are read exactly as graphql-js will read them. Undefined when
@@ -191,7 +193,9 @@ export function coerceVariables(
   schema: GraphQLSchema,
   operation: OperationDefinitionNode,
   raw: Readonly<Record<string, unknown>> | undefined,
-): Record<string, unknown> | undefined {
+): Readonly<Record<string, unknown>> | undefined {
+  // Hot path: most operations declare no variables, and then nothing needs coercing.
+  if (!operation.variableDefinitions || operation.variableDefinitions.length === 0) return NO_VARIABLES;
   const result = getVariableValues(schema, operation.variableDefinitions ?? [], raw ?? {}, { maxErrors: 1 });
   return result.errors ? undefined : result.coerced;
 }

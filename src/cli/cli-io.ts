@@ -1,5 +1,6 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 
 /** Where a CLI writes; injected so tests can capture it. */
 export interface CliIo {
@@ -28,4 +29,27 @@ export function isEntryPoint(moduleUrl: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Parses `args` strictly with `options` (plus `--help`/`-h`). Returns the parsed arguments, or
+ * the exit code when it has already answered: 0 after printing the usage for `--help`, 2 after a
+ * usage error for arguments that do not parse.
+ */
+export function parseCliArgs<T extends NonNullable<ParseArgsConfig['options']>>(
+  args: string[],
+  options: T,
+  config: { io: CliIo; usage: string; allowPositionals: boolean },
+): ReturnType<typeof parseArgs<{ args: string[]; strict: true; allowPositionals: boolean; options: T & { help: { type: 'boolean'; short: 'h' } } }>> | number {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, strict: true, allowPositionals: config.allowPositionals, options: { ...options, help: { type: 'boolean', short: 'h' } as const } });
+  } catch (error) {
+    return usageError(config.io, error instanceof Error ? error.message : 'invalid arguments', config.usage);
+  }
+  if ((parsed.values as Record<string, unknown>)['help'] === true) {
+    config.io.stdout(config.usage);
+    return 0;
+  }
+  return parsed;
 }

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
-import { type CliIo, isEntryPoint, processIo, usageError } from './cli-io.js';
+import { type CliIo, isEntryPoint, parseCliArgs, processIo, usageError } from './cli-io.js';
 export type { CliIo } from './cli-io.js';
 import { type DocumentNode, GraphQLError, parse } from 'graphql';
 import type { AuthorizedSchema } from '../authz/authorization-transform.js';
@@ -35,27 +34,9 @@ export interface ScopesCliReport {
  * @param loadSchema Builds the schema; default {@link buildSchema} (SDL and resolvers only).
  */
 export async function runScopesCli(args: string[], io: CliIo, loadSchema: () => AuthorizedSchema = buildSchema): Promise<number> {
-  let values;
-  let positionals;
-  try {
-    ({ values, positionals } = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: true,
-      options: {
-        json: { type: 'boolean' },
-        schema: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (error) {
-    return usageError(io, error instanceof Error ? error.message : 'invalid arguments', USAGE);
-  }
-
-  if (values.help) {
-    io.stdout(USAGE);
-    return 0;
-  }
+  const parsed = parseCliArgs(args, { json: { type: 'boolean' }, schema: { type: 'boolean' } }, { io, usage: USAGE, allowPositionals: true });
+  if (typeof parsed === 'number') return parsed;
+  const { values, positionals } = parsed;
   if (values.schema && (positionals.length > 0 || values.json)) return usageError(io, '--schema takes no file and no --json', USAGE);
   if (!values.schema && positionals.length !== 1) return usageError(io, 'name exactly one .graphql file', USAGE);
 

@@ -1,6 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
-import { type CliIo, isEntryPoint, processIo, usageError } from './cli-io.js';
+import { type CliIo, isEntryPoint, parseCliArgs, processIo, usageError } from './cli-io.js';
 export type { CliIo } from './cli-io.js';
 import { DEV_CLIENT_ID, devIssuerSettings, loadOrCreateDevIssuer } from '../auth/dev-issuer.js';
 
@@ -27,31 +26,21 @@ Example: TOKEN=$(npm run -s token -- --sub alice --scope "read:profile read:orde
  * @param projectRoot Directory the default key file (`data/dev-issuer-key.json`) is relative to.
  */
 export async function runTokenCli(args: string[], env: NodeJS.ProcessEnv, projectRoot: string, io: CliIo): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        sub: { type: 'string' },
-        client: { type: 'boolean' },
-        scope: { type: 'string' },
-        name: { type: 'string' },
-        'client-id': { type: 'string' },
-        'expires-in': { type: 'string' },
-        aud: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (error) {
-    return usageError(io, error instanceof Error ? error.message : 'invalid arguments', USAGE);
-  }
-
-  if (values.help) {
-    io.stdout(USAGE);
-    return 0;
-  }
+  const parsed = parseCliArgs(
+    args,
+    {
+      sub: { type: 'string' },
+      client: { type: 'boolean' },
+      scope: { type: 'string' },
+      name: { type: 'string' },
+      'client-id': { type: 'string' },
+      'expires-in': { type: 'string' },
+      aud: { type: 'string' },
+    },
+    { io, usage: USAGE, allowPositionals: false },
+  );
+  if (typeof parsed === 'number') return parsed;
+  const { values } = parsed;
   if (values.scope === undefined) return usageError(io, '--scope is required', USAGE);
   if (values.client && values.sub !== undefined) return usageError(io, '--client and --sub are mutually exclusive', USAGE);
   if (!values.client && (values.sub === undefined || values.sub === '')) return usageError(io, '--sub (or --client) is required', USAGE);

@@ -8,7 +8,8 @@ import type { AuthorizationMode } from '../authz/field-guard.js';
 import { ErrorCode } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { RequestContext } from './context.js';
-import { DEFAULT_EXECUTOR, type ExecutorKind, jitGateway } from './jit-executor.js';
+import { DEFAULT_EXECUTOR, type ExecutorKind } from '../config.js';
+import { jitGateway } from './jit-executor.js';
 
 export interface ApolloOptions {
   readonly schema: GraphQLSchema;

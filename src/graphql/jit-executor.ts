@@ -2,11 +2,6 @@ import type { GatewayExecutor, GatewayInterface } from '@apollo/server-gateway-i
 import type { DocumentNode, ExecutionResult, GraphQLSchema } from 'graphql';
 import { type CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
 
-/** Which engine executes validated operations. */
-export type ExecutorKind = 'graphql-js' | 'jit';
-
-/** The default: the whole test suite runs under both, and jit is faster on nested lists. */
-export const DEFAULT_EXECUTOR: ExecutorKind = 'jit';
 
 /** Compiled operations kept at most (per document identity; Apollo reuses parsed documents). */
 const MAX_COMPILED = 1000;

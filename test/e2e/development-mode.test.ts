@@ -40,6 +40,22 @@ describe('development mode (npm start without configuration)', () => {
   });
 });
 
+describe('readiness', () => {
+  it('answers /readyz 503 naming the database when it cannot be reached, while /healthz stays 200', async () => {
+    const server = await startHttpServer({});
+    try {
+      expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+      await server.database.close();
+      const ready = await fetch(`${server.url}/readyz`);
+      expect(ready.status).toBe(503);
+      expect(((await ready.json()) as { reasons: string[] }).reasons).toContain('database unreachable');
+      expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('npm run token', () => {
   it('prints only a token, signed with the key the server loads', async () => {
     const { mkdtempSync, rmSync } = await import('node:fs');

@@ -1,15 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 
 import { parsePlaceOrderInput } from '../../../src/domain/orders/order-input.js';
+import { thrown } from '../../fixtures/errors.js';
 
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected an error');
-}
 
 const line = (productId: number, quantity = 1) => ({ productId, quantity });
 

@@ -9,15 +9,8 @@ import {
   readPageArgs,
   toConnection,
 } from '../../../src/domain/pagination.js';
+import { thrown } from '../../fixtures/errors.js';
 
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected an error');
-}
 
 describe('cursors', () => {
   it('round-trips an id through an opaque base64url cursor', () => {

@@ -1,15 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 
 import { initialDisplayName, parseUpdateProfileInput } from '../../../src/domain/profile/profile-input.js';
+import { thrown } from '../../fixtures/errors.js';
 
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected an error');
-}
 
 describe('parseUpdateProfileInput', () => {
   it('trims the display name and leaves absent fields out', () => {
