@@ -27,6 +27,11 @@ interface Tracked {
 }
 
 const tracked = new Set<Tracked>();
+
+/** `BENCH_NODE_ARGS` (space-separated), e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`: extra node options for every server process. */
+function extraNodeArgs(): string[] {
+  return (process.env['BENCH_NODE_ARGS'] ?? '').split(' ').filter((arg) => arg !== '');
+}
 const BENCH_DIR = fileURLToPath(new URL('..', import.meta.url));
 
 function post(child: ChildProcess, message: ParentMessage): void {
@@ -82,7 +87,7 @@ export async function startServer(
   const { env = {}, timeoutMs = 90_000 } = options;
   const dataDir = mkdtempSync(path.join(tmpdir(), `bench-${name}-`));
   const child = fork(path.join(BENCH_DIR, script), [...args], {
-    execArgv: ['--import', 'tsx', ...(options.exposeGc ? ['--expose-gc'] : [])],
+    execArgv: ['--import', 'tsx', ...(options.exposeGc ? ['--expose-gc'] : []), ...extraNodeArgs()],
     // NODE_ENV fixed: vanilla Apollo's defaults depend on it.
     env: { ...process.env, NODE_ENV: 'development', ...env, BENCH_DATA_DIR: dataDir, BENCH_OWN_DATA_DIR: '1' },
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],

@@ -16,6 +16,7 @@ import pg from 'pg';
 import type { DatabaseConfig, PostgresConfig, SqliteConfig } from './database-config.js';
 import type { DatabaseSchema } from './database-schema.js';
 import { pgTypeParsers } from './pg-type-parsers.js';
+import { cachedStatements } from './sqlite-statements.js';
 
 export type { DatabaseConfig, PostgresConfig, SqliteConfig } from './database-config.js';
 export { parseDatabaseUrl } from './database-url.js';
@@ -99,34 +100,7 @@ function openSqlite(config: SqliteConfig): { dialect: SqliteDialect } {
   // SQLite leaves foreign keys off per connection unless asked.
   connection.pragma('foreign_keys = ON');
   connection.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
-  return { dialect: new SqliteDialect({ database: withStatementCache(connection) }) };
-}
-
-/** Prepared statements kept per SQLite connection, by SQL text. */
-const STATEMENT_CACHE_SIZE = 500;
-
-/**
- * Reuses prepared statements: Kysely prepares every query anew, and preparing costs more than
- * running the small indexed queries this API sends. Safe because Kysely serialises all work on
- * its single SQLite connection, so a statement is never in use twice at once.
- */
-function withStatementCache(connection: SQLite.Database): { close(): void; prepare(sql: string): SQLite.Statement } {
-  const statements = new Map<string, SQLite.Statement>();
-  return {
-    close: () => {
-      statements.clear();
-      connection.close();
-    },
-    prepare(sql: string) {
-      let statement = statements.get(sql);
-      if (statement === undefined) {
-        if (statements.size >= STATEMENT_CACHE_SIZE) statements.delete(statements.keys().next().value as string);
-        statement = connection.prepare(sql);
-        statements.set(sql, statement);
-      }
-      return statement;
-    },
-  };
+  return { dialect: new SqliteDialect({ database: cachedStatements(connection) }) };
 }
 
 function openPostgres(config: PostgresConfig): { dialect: PostgresDialect } {
