@@ -2,6 +2,7 @@ import { MAX_TOKEN_LENGTH } from './bearer.js';
 import { TokenError, withTokenContext } from './token-error.js';
 import type { IssuerStatus, TokenVerifier } from './token-verifier.js';
 import { peekToken, unverifiedContext } from './unverified-token.js';
+import { DEFAULT_CACHE_MAX_ENTRIES, VerifiedTokenCache } from './verified-token-cache.js';
 
 /** One authorization server whose tokens are accepted, with the verifiers for them. */
 export interface TrustedIssuer {
@@ -19,6 +20,17 @@ export interface TrustedIssuer {
   readonly introspectAll?: boolean;
 }
 
+export interface IssuerRouterOptions {
+  /**
+   * Bound on remembered principals of JWTs that passed their issuer's verification; a repeat is
+   * answered before the token is even decoded, until its `exp`. Introspection results are not
+   * kept here (they have their own cache and lifetime). 0 disables it. Default: 10000.
+   */
+  readonly cacheMaxEntries?: number;
+  /** Clock for the cache. Default: `() => new Date()`. */
+  readonly now?: () => Date;
+}
+
 /**
  * One {@link TokenVerifier} for several trusted issuers. A JWT goes to the verifier of the issuer
  * its (unverified) `iss` names — an `iss` no issuer has is refused as `wrong_issuer` before any
@@ -29,7 +41,7 @@ export interface TrustedIssuer {
  * @throws {TypeError} no issuers, an issuer listed twice, more than one introspecting issuer, or
  *   an issuer with nothing to verify its tokens with.
  */
-export function createIssuerRouter(issuers: readonly TrustedIssuer[]): TokenVerifier {
+export function createIssuerRouter(issuers: readonly TrustedIssuer[], options: IssuerRouterOptions = {}): TokenVerifier {
   if (issuers.length === 0) throw new TypeError('at least one trusted issuer is required');
   const byIssuer = new Map<string, TrustedIssuer>();
   for (const entry of issuers) {
@@ -42,6 +54,8 @@ export function createIssuerRouter(issuers: readonly TrustedIssuer[]): TokenVeri
   const introspecting = issuers.filter((entry) => entry.introspection !== undefined);
   if (introspecting.length > 1) throw new TypeError('at most one issuer may introspect tokens');
   const opaque = introspecting[0];
+  const verified = new VerifiedTokenCache(options.cacheMaxEntries ?? DEFAULT_CACHE_MAX_ENTRIES);
+  const now = options.now ?? (() => new Date());
 
   const verifiersOf = (entry: TrustedIssuer): TokenVerifier[] => [entry.jwt, entry.introspection].filter((v): v is TokenVerifier => v !== undefined);
 
@@ -58,6 +72,8 @@ export function createIssuerRouter(issuers: readonly TrustedIssuer[]): TokenVeri
     async verify(token) {
       if (typeof token !== 'string') throw new TokenError('malformed');
       if (token.length > MAX_TOKEN_LENGTH) throw new TokenError('too_large');
+      const hit = verified.get(token, now());
+      if (hit !== undefined) return hit;
       const peeked = peekToken(token);
       if (peeked.kind === 'opaque') {
         if (opaque === undefined) throw new TokenError('malformed');
@@ -75,9 +91,12 @@ export function createIssuerRouter(issuers: readonly TrustedIssuer[]): TokenVeri
       if (typeof iss !== 'string') throw new TokenError('invalid_claim', context);
       const entry = byIssuer.get(iss);
       if (entry === undefined) throw new TokenError('wrong_issuer', context);
-      const verifier = entry.introspectAll && entry.introspection !== undefined ? entry.introspection : entry.jwt!;
+      const introspected = entry.introspectAll === true && entry.introspection !== undefined;
       try {
-        return await verifier.verify(token);
+        if (introspected) return await entry.introspection!.verify(token);
+        const principal = await entry.jwt!.verify(token);
+        verified.set(token, principal, now());
+        return principal;
       } catch (error) {
         throw withTokenContext(error, context);
       }
@@ -94,6 +113,7 @@ export function createIssuerRouter(issuers: readonly TrustedIssuer[]): TokenVeri
       return { ready: false, reason: waiting.map((status) => `${status.issuer}: ${status.reason}`).join('; '), issuers: statuses };
     },
     close() {
+      verified.clear();
       for (const verifier of issuers.flatMap(verifiersOf)) verifier.close();
     },
   };

@@ -53,6 +53,7 @@ export function setUpTokenVerification(input: TokenVerificationInput): TokenVeri
       tokenTypes: [...auth.tokenTypes],
       clockToleranceSec: auth.clockToleranceSec,
       scopeMap: mapper(settings.scopeMap, input.catalog, (message) => new ConfigError('OAUTH_SCOPE_MAP', message)),
+      cacheMaxEntries: 0, // the router remembers verified tokens
     });
     const verifier = createIssuerRouter([{ issuer, jwt }]);
     return { verifier, authorizationServers: [issuer], close: async () => verifier.close() };
@@ -122,6 +123,7 @@ function jwtVerifier(entry: TrustedIssuerSettings, auth: Config['auth'], scopeMa
     ...(entry.requiredClaims !== undefined ? { requiredClaims: [...entry.requiredClaims] } : {}),
     clockToleranceSec: auth.clockToleranceSec,
     ...(scopeMap ? { scopeMap } : {}),
+    cacheMaxEntries: 0, // the issuer router remembers verified tokens
   });
 }
 

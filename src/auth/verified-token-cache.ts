@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { ClientPrincipal, UserPrincipal } from './principal.js';
 
 /** Default bound on cached verified tokens. */
@@ -61,5 +61,5 @@ function isLive(principal: UserPrincipal | ClientPrincipal, now: Date): boolean 
 }
 
 function keyOf(token: string): string {
-  return createHash('sha256').update(token).digest('base64url');
+  return hash('sha256', token, 'base64url');
 }

@@ -11,14 +11,14 @@ const B = 'https://b.example/tenant';
 const AUDIENCE = 'https://api.example/graphql';
 
 /** A verifier that records what it was asked and answers as scripted. */
-function fakeVerifier(name: string, options: { status?: TokenVerifierStatus; fail?: unknown } = {}): TokenVerifier & { calls: string[] } {
+function fakeVerifier(name: string, options: { status?: TokenVerifierStatus; fail?: unknown; expiresAt?: number } = {}): TokenVerifier & { calls: string[] } {
   const calls: string[] = [];
   return {
     calls,
     async verify(token) {
       calls.push(token);
       if (options.fail !== undefined) throw options.fail;
-      return Object.freeze({ kind: 'client', subject: name, issuer: name, clientId: name, scopes: new Set<string>(), audience: [], expiresAt: undefined, tokenId: undefined, acr: undefined, authTime: undefined, name: undefined }) as ClientPrincipal;
+      return Object.freeze({ kind: 'client', subject: name, issuer: name, clientId: name, scopes: new Set<string>(), audience: [], expiresAt: options.expiresAt, tokenId: undefined, acr: undefined, authTime: undefined, name: undefined }) as ClientPrincipal;
     },
     async ready() {
       if (options.status && !options.status.ready) throw new AuthServiceUnavailableError('jwks_unavailable', options.status.reason ?? 'down');
@@ -163,5 +163,58 @@ describe('createIssuerRouter with real JWT verifiers', () => {
     // Signed by B's key but claiming to be A: A's keys do not have it.
     const mixed = await signToken(accessTokenClaims({ issuer: A, audience: AUDIENCE, now }), { key: keyB });
     await expect(caught(router.verify(mixed))).resolves.toMatchObject({ reason: 'unknown_key', issuer: A });
+  });
+});
+
+describe('createIssuerRouter: verified tokens remembered', () => {
+  const T0 = Date.parse('2026-05-01T10:00:00Z');
+  const exp = T0 / 1000 + 60;
+
+  it('answers a repeated JWT without decoding or verifying it again, until its exp', async () => {
+    let clock = T0;
+    const a = fakeVerifier(A, { expiresAt: exp });
+    const router = createIssuerRouter([{ issuer: A, jwt: a }], { now: () => new Date(clock) });
+    const token = jwtFrom(A);
+    const first = await router.verify(token);
+    await expect(router.verify(token)).resolves.toBe(first);
+    expect(a.calls).toHaveLength(1);
+    clock = exp * 1000; // at exp the entry is gone: verified again (and refused by a real verifier)
+    await router.verify(token);
+    expect(a.calls).toHaveLength(2);
+  });
+
+  it('remembers nothing that failed, nothing without exp, and nothing introspected', async () => {
+    const failing = fakeVerifier(A, { fail: new TokenError('bad_signature'), expiresAt: exp });
+    const router = createIssuerRouter([{ issuer: A, jwt: failing }], { now: () => new Date(T0) });
+    await caught(router.verify(jwtFrom(A)));
+    await caught(router.verify(jwtFrom(A)));
+    expect(failing.calls).toHaveLength(2);
+
+    const noExp = fakeVerifier(A);
+    const plain = createIssuerRouter([{ issuer: A, jwt: noExp }], { now: () => new Date(T0) });
+    await plain.verify(jwtFrom(A));
+    await plain.verify(jwtFrom(A));
+    expect(noExp.calls).toHaveLength(2);
+
+    const introspection = fakeVerifier('introspection', { expiresAt: exp });
+    const introspecting = createIssuerRouter([{ issuer: A, introspection, introspectAll: true }], { now: () => new Date(T0) });
+    for (const token of ['opaque-token', 'opaque-token', jwtFrom(A), jwtFrom(A)]) await introspecting.verify(token);
+    expect(introspection.calls).toHaveLength(4);
+  });
+
+  it('keys entries by the whole token: another payload with the same signature is verified', async () => {
+    const a = fakeVerifier(A, { expiresAt: exp });
+    const router = createIssuerRouter([{ issuer: A, jwt: a }], { now: () => new Date(T0) });
+    await router.verify(jwtFrom(A, { scope: 'read:profile' }));
+    await router.verify(jwtFrom(A, { scope: 'read:profile admin:orders' }));
+    expect(a.calls).toHaveLength(2);
+  });
+
+  it('cacheMaxEntries: 0 turns it off', async () => {
+    const a = fakeVerifier(A, { expiresAt: exp });
+    const router = createIssuerRouter([{ issuer: A, jwt: a }], { cacheMaxEntries: 0, now: () => new Date(T0) });
+    await router.verify(jwtFrom(A));
+    await router.verify(jwtFrom(A));
+    expect(a.calls).toHaveLength(2);
   });
 });
