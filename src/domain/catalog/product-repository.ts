@@ -1,20 +1,27 @@
 import type { Kysely } from 'kysely';
 
 import type { DatabaseSchema, ProductRow } from '../../db/database-schema.js';
+import { preparedQuery } from '../../db/prepared-query.js';
 
 type Db = Kysely<DatabaseSchema>;
 
 /** Products with these ids, in no particular order; missing ids are simply absent. */
+const productsByIds = preparedQuery((db, $) => db.selectFrom('products').selectAll().where('id', 'in', $.list<number>(0)));
+/** Arguments: limit, after id (may be absent). */
+const productsAfter = preparedQuery((db, $, args) => {
+  const query = db.selectFrom('products').selectAll().orderBy('id', 'asc').limit($.value<number>(0));
+  return args[1] != null ? query.where('id', '>', $.value<number>(1)) : query;
+});
+const catalogVersion = preparedQuery((db) => db.selectFrom('catalog_state').select('version').where('id', '=', 1));
+
 export async function findProductsByIds(db: Db, ids: readonly number[]): Promise<ProductRow[]> {
   if (ids.length === 0) return [];
-  return db.selectFrom('products').selectAll().where('id', 'in', ids).execute();
+  return productsByIds.execute(db, [ids]);
 }
 
 /** Up to `limit` products with id greater than `afterId`, by id ascending. */
 export async function findProductsAfter(db: Db, afterId: number | null, limit: number): Promise<ProductRow[]> {
-  let query = db.selectFrom('products').selectAll().orderBy('id', 'asc').limit(limit);
-  if (afterId !== null) query = query.where('id', '>', afterId);
-  return query.execute();
+  return productsAfter.execute(db, [limit, afterId]);
 }
 
 /**
@@ -48,6 +55,7 @@ export async function returnStock(db: Db, productId: number, quantity: number, u
 
 /** The catalog version: bumped by database triggers whenever any product changes. */
 export async function readCatalogVersion(db: Db): Promise<number> {
-  const row = await db.selectFrom('catalog_state').select('version').where('id', '=', 1).executeTakeFirstOrThrow();
+  const [row] = await catalogVersion.execute(db, []);
+  if (row === undefined) throw new Error('catalog_state has no row: the database is not migrated');
   return Number(row.version);
 }

@@ -8,6 +8,7 @@ import type {
   OrderStatus,
   OrderTable,
 } from '../../db/database-schema.js';
+import { preparedQuery } from '../../db/prepared-query.js';
 
 type Db = Kysely<DatabaseSchema>;
 
@@ -18,21 +19,28 @@ export interface OrderFilter {
 }
 
 /** Orders with these ids, in no particular order. */
+const ordersByIds = preparedQuery((db, $) => db.selectFrom('orders').selectAll().where('id', 'in', $.list<number>(0)));
+const itemsByOrderIds = preparedQuery((db, $) =>
+  db.selectFrom('order_items').selectAll().where('order_id', 'in', $.list<number>(0)).orderBy('order_id').orderBy('position'),
+);
+/** Arguments: limit, customer id, status, before id (the last three may be absent). */
+const ordersBefore = preparedQuery((db, $, args) => {
+  let query = db.selectFrom('orders').selectAll().orderBy('id', 'desc').limit($.value<number>(0));
+  if (args[1] != null) query = query.where('customer_id', '=', $.value<number>(1));
+  if (args[2] != null) query = query.where('status', '=', $.value<OrderStatus>(2));
+  if (args[3] != null) query = query.where('id', '<', $.value<number>(3));
+  return query;
+});
+
 export async function findOrdersByIds(db: Db, ids: readonly number[]): Promise<OrderRow[]> {
   if (ids.length === 0) return [];
-  return db.selectFrom('orders').selectAll().where('id', 'in', ids).execute();
+  return ordersByIds.execute(db, [ids]);
 }
 
 /** Items of these orders, ordered by order id then position. */
 export async function findItemsByOrderIds(db: Db, orderIds: readonly number[]): Promise<OrderItemRow[]> {
   if (orderIds.length === 0) return [];
-  return db
-    .selectFrom('order_items')
-    .selectAll()
-    .where('order_id', 'in', orderIds)
-    .orderBy('order_id')
-    .orderBy('position')
-    .execute();
+  return itemsByOrderIds.execute(db, [orderIds]);
 }
 
 export async function findOrderByIdempotencyKey(
@@ -55,13 +63,7 @@ export async function findOrdersBefore(
   beforeId: number | null,
   limit: number,
 ): Promise<OrderRow[]> {
-  let query = db.selectFrom('orders').selectAll().orderBy('id', 'desc').limit(limit);
-  if (filter.customerId !== undefined && filter.customerId !== null) {
-    query = query.where('customer_id', '=', filter.customerId);
-  }
-  if (filter.status !== undefined && filter.status !== null) query = query.where('status', '=', filter.status);
-  if (beforeId !== null) query = query.where('id', '<', beforeId);
-  return query.execute();
+  return ordersBefore.execute(db, [limit, filter.customerId ?? null, filter.status ?? null, beforeId]);
 }
 
 export async function insertOrder(db: Db, values: Insertable<OrderTable>): Promise<OrderRow> {

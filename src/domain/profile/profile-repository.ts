@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 
 import type { DatabaseSchema, ProfileRow } from '../../db/database-schema.js';
+import { preparedQuery } from '../../db/prepared-query.js';
 
 type Db = Kysely<DatabaseSchema>;
 
@@ -17,18 +18,19 @@ export interface ProfilePatch {
 }
 
 /** Profiles with these ids, in no particular order. */
+const profilesByIds = preparedQuery((db, $) => db.selectFrom('profiles').selectAll().where('id', 'in', $.list<number>(0)));
+const profileByIdentity = preparedQuery((db, $) =>
+  db.selectFrom('profiles').selectAll().where('issuer', '=', $.value<string>(0)).where('subject', '=', $.value<string>(1)),
+);
+
 export async function findProfilesByIds(db: Db, ids: readonly number[]): Promise<ProfileRow[]> {
   if (ids.length === 0) return [];
-  return db.selectFrom('profiles').selectAll().where('id', 'in', ids).execute();
+  return profilesByIds.execute(db, [ids]);
 }
 
 export async function findProfileByIdentity(db: Db, identity: ProfileIdentity): Promise<ProfileRow | undefined> {
-  return db
-    .selectFrom('profiles')
-    .selectAll()
-    .where('issuer', '=', identity.issuer)
-    .where('subject', '=', identity.subject)
-    .executeTakeFirst();
+  const [row] = await profileByIdentity.execute(db, [identity.issuer, identity.subject]);
+  return row;
 }
 
 /**
