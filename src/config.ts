@@ -104,6 +104,8 @@ export interface Config {
     readonly executor: ExecutorKind;
     /** Cached responses to anonymous catalog queries; 0 disables the cache. */
     readonly catalogCacheEntries: number;
+    /** Product rows shared between requests (served per catalog version); 0 disables them. */
+    readonly productCacheEntries: number;
   };
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
@@ -136,6 +138,7 @@ export const ENVIRONMENT_VARIABLES = {
   REDIS_KEY_PREFIX: 'Prefix of every Redis key this server writes (default orders-rs:).',
   GRAPHQL_EXECUTOR: 'jit (default: graphql-jit, operations compiled once) | graphql-js (the reference executor).',
   CATALOG_CACHE_ENTRIES: 'Responses to anonymous catalog queries kept in memory, invalidated by any product change (default 1000; 0 disables).',
+  PRODUCT_CACHE_ENTRIES: 'Product rows kept in memory for every request, served only while the catalog version is unchanged (default 10000; 0 disables).',
   AUTHZ_MODE: 'filter (default: denied fields null with errors) | reject (any denial rejects the operation) | dry-run (log only).',
   LOG_LEVEL: 'fatal | error | warn | info | debug | trace | silent (default info).',
 } as const;
@@ -443,6 +446,7 @@ export function loadConfig(env: Env, projectRoot: string): Config {
     graphql: {
       executor: oneOf(env, 'GRAPHQL_EXECUTOR', ['jit', 'graphql-js'] as const, DEFAULT_EXECUTOR),
       catalogCacheEntries: integer(env, 'CATALOG_CACHE_ENTRIES', 1000, 0, 100_000),
+      productCacheEntries: integer(env, 'PRODUCT_CACHE_ENTRIES', 10_000, 0, 1_000_000),
     },
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
   });

@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 
 import type { DatabaseSchema, OrderItemRow, OrderRow, ProductRow, ProfileRow } from '../db/database-schema.js';
 import { findProductsByIds } from './catalog/product-repository.js';
+import type { ProductRowCache } from './catalog/product-row-cache.js';
 import { findItemsByOrderIds, findOrdersByIds } from './orders/order-repository.js';
 import { findOrCreateProfile, findProfilesByIds, type ProfileIdentity } from './profile/profile-repository.js';
 import { isRowId } from './row-id.js';
@@ -30,6 +31,8 @@ export interface Loaders {
 export interface CreateLoadersOptions {
   /** Clock for rows the loaders create (a first-use profile). Default: the current time. */
   now?: () => Date;
+  /** Product rows shared between requests (served per catalog version). Default: none, every batch is read. */
+  products?: ProductRowCache;
 }
 
 // Keeps one statement's parameter list well under SQLite's and PostgreSQL's limits.
@@ -40,7 +43,7 @@ export function createLoaders(db: Kysely<DatabaseSchema>, options: CreateLoaders
   const now = options.now ?? (() => new Date());
   const profileById = byId((ids) => findProfilesByIds(db, ids));
   return {
-    productById: byId((ids) => findProductsByIds(db, ids)),
+    productById: byId(options.products ? (ids) => options.products!.findByIds(db, ids) : (ids) => findProductsByIds(db, ids)),
     orderById: byId((ids) => findOrdersByIds(db, ids)),
     orderItemsByOrderId: new DataLoader<number, readonly OrderItemRow[]>(
       async (orderIds) => {

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 
 import type { DatabaseSchema } from '../db/database-schema.js';
+import type { ProductRowCache } from './catalog/product-row-cache.js';
 import { createLoaders, type Loaders } from './loaders.js';
 
 /**
@@ -16,11 +17,13 @@ export interface RequestDeps {
 export interface CreateRequestDepsOptions {
   /** Clock for timestamps written during the request. Default: the current time. */
   now?: () => Date;
+  /** The server's shared product rows (public catalog data), if it keeps them. */
+  products?: ProductRowCache;
 }
 
-/** Fresh deps for one request: new loaders sharing `db`, and the same clock everywhere. */
+/** Fresh deps for one request: new loaders sharing `db` (and the server's product rows), and the same clock everywhere. */
 export function createRequestDeps(db: Kysely<DatabaseSchema>, options: CreateRequestDepsOptions = {}): RequestDeps {
-  const loaders = createLoaders(db, options.now ? { now: options.now } : {});
+  const loaders = createLoaders(db, { ...(options.now ? { now: options.now } : {}), ...(options.products ? { products: options.products } : {}) });
   return options.now ? { db, loaders, now: options.now } : { db, loaders };
 }
 

@@ -3,6 +3,7 @@ import type { Principal } from '../auth/principal.js';
 import type { AuthorizationIndex } from '../authz/authorization-index.js';
 import { type AuthorizationContext, type AuthorizationMode, FieldGuard } from '../authz/field-guard.js';
 import type { DatabaseSchema } from '../db/database-schema.js';
+import type { ProductRowCache } from '../domain/catalog/product-row-cache.js';
 import { type RequestDeps, createRequestDeps } from '../domain/request-deps.js';
 import type { Logger } from '../logger.js';
 
@@ -27,12 +28,14 @@ export function createRequestContext(input: {
   readonly index: AuthorizationIndex;
   readonly mode: AuthorizationMode;
   readonly log: Logger;
+  /** The server's shared product rows, if it keeps them. */
+  readonly products?: ProductRowCache;
 }): RequestContext {
   return Object.freeze({
     requestId: input.requestId,
     principal: input.principal,
     guard: new FieldGuard(input.principal, input.mode, input.index),
-    deps: createRequestDeps(input.db),
+    deps: createRequestDeps(input.db, input.products ? { products: input.products } : {}),
     log: input.log,
   });
 }
