@@ -1,6 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
-import { fastifyApolloHandler } from '@as-integrations/fastify';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { type DevIssuer, loadOrCreateDevIssuer } from './auth/dev-issuer.js';
@@ -19,6 +18,7 @@ import { createApollo } from './graphql/apollo-server.js';
 import { publicResponseCachePlugin } from './graphql/public-response-cache.js';
 import { type RequestContext, createRequestContext } from './graphql/context.js';
 import { buildSchema } from './graphql/schema.js';
+import { apolloHandler } from './http/apollo-handler.js';
 import { protectedResourceMetadata, resourceMetadataPath } from './http/protected-resource-metadata.js';
 import type { Logger } from './logger.js';
 
@@ -169,7 +169,7 @@ async function startHttp(config: Config, deps: ServerDeps, database: Database, o
     const principal = await authenticate(credentials, tokenVerifier, challenge, log, dpop);
     return createRequestContext({ requestId: String(request.id), principal, db: database.db, index, mode: config.authorization.mode, log, ...(products ? { products } : {}) });
   };
-  const handler = fastifyApolloHandler(apollo, { context });
+  const handler = apolloHandler(apollo, context);
   app.route({ url: '/graphql', method: ['GET', 'POST', 'OPTIONS'], handler });
 
   const metadata = () => protectedResourceMetadata({ resource: config.auth.audience, authorizationServers, index, documentationUrl: `${config.publicUrl}/graphql`, dpopAlgorithms: dpop.algorithms });

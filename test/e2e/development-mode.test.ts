@@ -32,6 +32,21 @@ describe('development mode (npm start without configuration)', () => {
     expect(html).toContain('MyOrders');
   });
 
+  it('answers queries sent with GET (query string), with the token, and refuses mutations there', async () => {
+    const token = await server.devIssuer!.sign({ sub: 'gina', name: 'Gina', scope: 'read:profile write:orders' });
+    const get = (query: string, variables?: unknown) =>
+      fetch(`${server.url}/graphql?${new URLSearchParams({ query, ...(variables ? { variables: JSON.stringify(variables) } : {}) })}`, {
+        headers: { authorization: `Bearer ${token}`, 'apollo-require-preflight': 'true' },
+      });
+    const r = await get('query ($n: Int) { me { displayName } products(first: $n) { edges { node { id } } } }', { n: 2 });
+    expect(r.status).toBe(200);
+    const body = (await r.json()) as { data: { me: { displayName: string }; products: { edges: unknown[] } } };
+    expect(body.data.me.displayName).toBe('Gina');
+    expect(body.data.products.edges).toHaveLength(2);
+    const mutation = await get('mutation { placeOrder(input: { items: [] }) { orderId } }');
+    expect(mutation.status).toBe(405);
+  });
+
   it('accepts a token from the development issuer and answers the caller profile', async () => {
     const token = await server.devIssuer!.sign({ sub: 'alice', name: 'Alice', scope: 'read:profile read:orders' });
     const r = await server.graphql('{ me { displayName orders { edges { node { id } } } } }', { token });
