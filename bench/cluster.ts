@@ -124,12 +124,14 @@ async function primary(): Promise<void> {
     );
     void Promise.all(replies).then((stats) => {
       const own = process.memoryUsage();
+      const ownCpu = process.cpuUsage();
       send({
         type: 'stats',
         id: message.id,
         rss: own.rss + stats.reduce((sum, s) => sum + s.rss, 0),
         heapUsed: own.heapUsed + stats.reduce((sum, s) => sum + s.heapUsed, 0),
         sqlStatements: stats.reduce((sum, s) => sum + s.sqlStatements, 0),
+        cpuMicros: ownCpu.user + ownCpu.system + stats.reduce((sum, s) => sum + s.cpuMicros, 0),
       });
     });
   });

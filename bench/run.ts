@@ -72,7 +72,8 @@ function logCell(label: string, cell: Cell): void {
   }
   const r = cell.result;
   const rounds = r.roundRps.length > 1 ? `; rounds ${r.roundRps.map((x) => x.toFixed(0)).join(' / ')}` : '';
-  log(`  ${label.padEnd(28)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50.toFixed(2).padStart(7)} ms  p99 ${r.p99.toFixed(2).padStart(7)} ms  (${r.requests} requests, ${r.sampled} checked${rounds})`);
+  const cpu = Number.isFinite(r.cpuPerRequestUs) ? `  server CPU ${r.cpuPerRequestUs.toFixed(0).padStart(5)} µs/req` : '';
+  log(`  ${label.padEnd(28)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50.toFixed(2).padStart(7)} ms  p99 ${r.p99.toFixed(2).padStart(7)} ms${cpu}  (${r.requests} requests, ${r.sampled} checked${rounds})`);
 }
 
 /**
@@ -87,8 +88,10 @@ async function cells(operation: Operation, targets: readonly Target[], label: (t
   const attempt = async (t: Target, durationSec: number, record: boolean) => {
     if (failed.has(t)) return;
     try {
+      const before = record ? await t.server.stats() : undefined;
       const run = await drive({ ...options(t), durationSec });
-      if (record) runs.get(t)!.push(run);
+      const after = record ? await t.server.stats() : undefined;
+      if (record) runs.get(t)!.push({ ...run, serverCpuMicros: after!.cpuMicros - before!.cpuMicros });
     } catch (error) {
       if (!(error instanceof CellError)) throw error;
       failed.set(t, error.message);
@@ -127,6 +130,8 @@ async function countStatements(targets: readonly Target[]): Promise<StatementRow
     const operation = ordersQuery(first);
     const counts: Partial<Record<Variant, number>> = {};
     for (const target of targets) {
+      // Once first, so that caches that fill on first use (product rows) are as under load.
+      await requestOnce(target.server.endpoint, operation, target.tokens.full, target.enforces);
       const before = await target.server.stats();
       await requestOnce(target.server.endpoint, operation, target.tokens.full, target.enforces);
       const after = await target.server.stats();

@@ -46,7 +46,8 @@ async function main(): Promise<void> {
     const gc = (globalThis as { gc?: () => void }).gc;
     if (message.gc && gc) gc();
     const memory = process.memoryUsage();
-    send({ type: 'stats', id: message.id, rss: memory.rss, heapUsed: memory.heapUsed, sqlStatements: sqlStatementCount() });
+    const cpu = process.cpuUsage();
+    send({ type: 'stats', id: message.id, rss: memory.rss, heapUsed: memory.heapUsed, sqlStatements: sqlStatementCount(), cpuMicros: cpu.user + cpu.system });
   });
   // The parent (or a cluster's primary) went away: never outlive it.
   process.on('disconnect', () => shutdown(0));

@@ -53,6 +53,8 @@ export interface RawRun {
   /** Every response's latency, milliseconds, sorted. */
   readonly latencies: Float64Array;
   readonly sampled: number;
+  /** CPU time the server process used during the run (user + system), microseconds, when measured. */
+  readonly serverCpuMicros?: number;
 }
 
 /** A cell's figures, over all its runs (rounds). */
@@ -66,6 +68,8 @@ export interface LoadResult {
   readonly sampled: number;
   /** Throughput of each round, in order. */
   readonly roundRps: readonly number[];
+  /** Server CPU time per response (user + system), microseconds; NaN when not measured. */
+  readonly cpuPerRequestUs: number;
 }
 
 /** A wrong response or a failed request: the cell's figures are not to be used. */
@@ -160,6 +164,7 @@ export function summarize(runs: readonly RawRun[]): LoadResult {
     p99: percentile(all, 0.99),
     sampled: runs.reduce((sum, r) => sum + r.sampled, 0),
     roundRps: runs.map((r) => r.requests / r.durationSec),
+    cpuPerRequestUs: runs.every((r) => r.serverCpuMicros !== undefined) ? runs.reduce((sum, r) => sum + r.serverCpuMicros!, 0) / requests : NaN,
   };
 }
 

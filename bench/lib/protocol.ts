@@ -45,6 +45,8 @@ export interface StatsMessage {
   readonly heapUsed: number;
   /** SQL statements sent to the database since start (summed over workers). */
   readonly sqlStatements: number;
+  /** CPU time the process has used since start (`process.cpuUsage()`, user + system), microseconds (summed over workers). */
+  readonly cpuMicros: number;
 }
 
 export interface ErrorMessage {

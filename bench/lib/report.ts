@@ -83,10 +83,14 @@ function roundRange(a: Cell | undefined, b: Cell | undefined): string {
 }
 
 function cellColumns(cell: Cell | undefined): string[] {
-  if (cell === undefined) return ['—', '—', '—'];
-  if (!cell.ok) return [`**aborted**: ${cell.error.replace(/\|/g, '\\|').slice(0, 160)}`, '', ''];
-  return [fmt(cell.result.rps), ms(cell.result.p50), ms(cell.result.p99)];
+  if (cell === undefined) return ['—', '—', '—', '—'];
+  if (!cell.ok) return [`**aborted**: ${cell.error.replace(/\|/g, '\\|').slice(0, 160)}`, '', '', ''];
+  return [fmt(cell.result.rps), ms(cell.result.p50), ms(cell.result.p99), fmt(cell.result.cpuPerRequestUs)];
 }
+
+/** How many times less server CPU per response than the baseline's. */
+const cpuRatio = (a: Cell | undefined, b: Cell | undefined) =>
+  a?.ok && b?.ok && Number.isFinite(a.result.cpuPerRequestUs) && Number.isFinite(b.result.cpuPerRequestUs) ? `${fmt(b.result.cpuPerRequestUs / a.result.cpuPerRequestUs, 2)}×` : '—';
 
 export function gitCommit(): string {
   try {
@@ -113,27 +117,34 @@ export function renderReport(info: RunInfo, rows: readonly ThroughputRow[], stat
     '',
     '### Throughput and latency',
     '',
-    '| query | server | req/s | p50 ms | p99 ms | vs baseline |',
-    '|---|---|--:|--:|--:|--:|',
+    '| query | server | req/s | p50 ms | p99 ms | server CPU µs/req | vs baseline (req/s) | vs baseline (CPU/req) |',
+    '|---|---|--:|--:|--:|--:|--:|--:|',
   );
   for (const row of rows) {
     for (const [variant, cell] of Object.entries(row.cells) as [Variant, Cell][]) {
-      const vs = variant === 'baseline' && !row.baselineFrom ? (cell.ok ? '1.00×' : '—') : ratio(cell, row.baselineCell);
-      out.push(`| ${row.query} | ${SERVER_LABELS[variant]} | ${cellColumns(cell).join(' | ')} | ${vs}${row.baselineFrom && variant !== 'baseline' ? ` (vs ${row.baselineFrom})` : ''} |`);
+      const own = variant === 'baseline' && !row.baselineFrom;
+      const vs = own ? (cell.ok ? '1.00×' : '—') : ratio(cell, row.baselineCell);
+      const vsCpu = own ? (cell.ok ? '1.00×' : '—') : cpuRatio(cell, row.baselineCell);
+      const from = row.baselineFrom && variant !== 'baseline' ? ` (vs ${row.baselineFrom})` : '';
+      out.push(`| ${row.query} | ${SERVER_LABELS[variant]} | ${cellColumns(cell).join(' | ')} | ${vs}${from} | ${vsCpu} |`);
     }
   }
   out.push(
     '',
     '### Authorization overhead (throughput lost, project against the same build without the layer)',
     '',
-    '| query | project req/s | authn-only req/s | no-authz req/s | authorization layer (vs authn-only) | authentication + authorization (vs no-authz) |',
-    '|---|--:|--:|--:|--:|--:|',
+    '| query | project req/s | authn-only req/s | no-authz req/s | authorization layer (vs authn-only) | authentication + authorization (vs no-authz) | authorization layer, server CPU per request |',
+    '|---|--:|--:|--:|--:|--:|--:|',
   );
+  const cpuExtra = (a: Cell | undefined, b: Cell | undefined) =>
+    a?.ok && b?.ok && Number.isFinite(a.result.cpuPerRequestUs) && Number.isFinite(b.result.cpuPerRequestUs)
+      ? `${fmt((a.result.cpuPerRequestUs / b.result.cpuPerRequestUs - 1) * 100, 1)} % (${fmt(a.result.cpuPerRequestUs)} vs ${fmt(b.result.cpuPerRequestUs)} µs)`
+      : '—';
   for (const row of rows) {
     const { project, 'authn-only': authn, 'no-authz': plain } = row.cells;
     if (authn === undefined || plain === undefined) continue;
     const rps = (c: Cell | undefined) => (c?.ok ? fmt(c.result.rps) : '—');
-    out.push(`| ${row.query} | ${rps(project)} | ${rps(authn)} | ${rps(plain)} | ${pct(project, authn)}${roundRange(project, authn)} | ${pct(project, plain)}${roundRange(project, plain)} |`);
+    out.push(`| ${row.query} | ${rps(project)} | ${rps(authn)} | ${rps(plain)} | ${pct(project, authn)}${roundRange(project, authn)} | ${pct(project, plain)}${roundRange(project, plain)} | ${cpuExtra(project, authn)} |`);
   }
   const variants = [...new Set(statements.flatMap((s) => Object.keys(s.counts) as Variant[]))];
   out.push('', '### SQL statements per request, Q2 by page size', '', `| orders(first:) | orders returned | ${variants.map((v) => SERVER_LABELS[v]).join(' | ')} |`, `|--:|--:|${variants.map(() => '--:|').join('')}`);
@@ -159,7 +170,7 @@ export function renderReport(info: RunInfo, rows: readonly ThroughputRow[], stat
     );
   }
   if (cluster) {
-    out.push('', `### node:cluster, Q2 on the project`, '', '| processes | req/s | p50 ms | p99 ms | vs 1 process |', '|---|--:|--:|--:|--:|');
+    out.push('', `### node:cluster, Q2 on the project`, '', '| processes | req/s | p50 ms | p99 ms | server CPU µs/req (all processes) | vs 1 process |', '|---|--:|--:|--:|--:|--:|');
     out.push(`| 1 (from the table above) | ${cellColumns(cluster.single).join(' | ')} | 1.00× |`);
     out.push(`| ${cluster.workers} workers (bench/cluster.ts) | ${cellColumns(cluster.cell).join(' | ')} | ${ratio(cluster.cell, cluster.single)} |`);
   }
