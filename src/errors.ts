@@ -18,12 +18,22 @@ export type ErrorDetail = Readonly<Record<string, unknown>>;
 /**
  * A domain or request error with a client-visible code. Messages are written for clients:
  * they never contain tokens, secrets or internal detail.
+ *
+ * These are expected outcomes (a denied field, bad input, a missing order), not faults, so they
+ * carry no stack trace: capturing one, and formatting it when GraphQL wraps the error with its
+ * path (through source maps in development), cost more than the rest of a denied field.
  */
 export class AppError extends GraphQLError {
   readonly code: ErrorCode;
 
   constructor(code: ErrorCode, message: string, detail: ErrorDetail = {}) {
-    super(message, { extensions: { ...detail, code } });
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      super(message, { extensions: { ...detail, code } });
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
     this.code = code;
     this.name = 'AppError';
   }
