@@ -3,6 +3,7 @@ import type { Migration } from 'kysely';
 import type { DatabaseDialect } from '../database.js';
 import { initialSchema } from './0001-initial-schema.js';
 import { catalogVersion } from './0002-catalog-version.js';
+import { coveringIndexes } from './0003-covering-indexes.js';
 
 /**
  * Every migration, by name; names sort in the order they run. Imported statically so the
@@ -12,5 +13,6 @@ export function migrations(dialect: DatabaseDialect): Record<string, Migration> 
   return {
     '0001-initial-schema': initialSchema(dialect),
     '0002-catalog-version': catalogVersion(dialect),
+    '0003-covering-indexes': coveringIndexes(dialect),
   };
 }

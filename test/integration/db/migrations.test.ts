@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
-import { sql } from 'kysely';
+import { CompiledQuery, sql } from 'kysely';
 
 import type { NewProduct } from '../../../src/db/database-schema.js';
 import { migrateToLatest, MigrationError } from '../../../src/db/migrate.js';
 import { DEMO_PRODUCT_COUNT, seedCatalog } from '../../../src/db/seed.js';
+import { findItemsByOrderIds, findOrdersBefore } from '../../../src/domain/orders/order-repository.js';
 import { databaseTargets, openTestDatabase, type TestDatabase } from '../../fixtures/databases.js';
 import { constraintViolation } from './constraint-violation.js';
 
@@ -120,13 +121,27 @@ describe.each(databaseTargets())('schema and seed on $name', (target) => {
         ? (await sql<{ name: string }>`select indexname as name from pg_indexes where schemaname = current_schema()`.execute(database.db)).rows
         : (await sql<{ name: string }>`select name from sqlite_master where type = 'index'`.execute(database.db)).rows;
     const found = names.map((r) => r.name);
-    expect(found).toEqual(
-      expect.arrayContaining(['orders_customer_id_idx', 'orders_status_id_idx']),
-    );
+    expect(found).toEqual(expect.arrayContaining(['orders_status_id_idx']));
     // SQLite names the index behind a UNIQUE constraint itself.
     if (target.name === 'postgres') {
-      expect(found).toEqual(expect.arrayContaining(['order_items_order_position_key', 'profiles_issuer_subject_key', 'orders_customer_idempotency_key']));
+      expect(found).toEqual(expect.arrayContaining(['orders_customer_id_idx', 'order_items_order_position_key', 'profiles_issuer_subject_key', 'orders_customer_idempotency_key']));
+    } else {
+      expect(found).toEqual(expect.arrayContaining(['orders_customer_page_idx', 'order_items_order_covering_idx']));
+      expect(found).not.toContain('orders_customer_id_idx'); // replaced by the covering one
     }
+  });
+
+  it('answers a customer\'s order page and its items from covering indexes alone (SQLite)', async () => {
+    if (target.name !== 'sqlite') return;
+    // The statements the repositories send, explained with their own parameters.
+    database.statements.reset();
+    await findOrdersBefore(database.db, { customerId: 1 }, null, 21);
+    await findItemsByOrderIds(database.db, [1, 2, 3]);
+    const [page, items] = database.statements.sql;
+    const plan = async (statement: string | undefined, parameters: unknown[]) =>
+      (await database.db.executeQuery<{ detail: string }>(CompiledQuery.raw(`explain query plan ${statement}`, parameters))).rows.map((r) => r.detail).join('; ');
+    expect(await plan(page, [1, 21])).toMatch(/COVERING INDEX orders_customer_page_idx/);
+    expect(await plan(items, [1, 2, 3])).toMatch(/COVERING INDEX order_items_order_covering_idx/);
   });
 
   it('reports which migration failed', async () => {
