@@ -88,6 +88,19 @@ function cellColumns(cell: Cell | undefined): string[] {
   return [fmt(cell.result.rps), ms(cell.result.p50), ms(cell.result.p99), fmt(cell.result.cpuPerRequestUs)];
 }
 
+/**
+ * The median over the rounds of each round's throughput ratio. The rounds visit the servers in
+ * turn, so round i of two servers ran close in time: pairing them cancels drift of a shared
+ * machine that the ratio of whole-window totals keeps.
+ */
+function pairedRatio(a: Cell | undefined, b: Cell | undefined): string {
+  if (!a?.ok || !b?.ok || a.result.roundRps.length < 2 || a.result.roundRps.length !== b.result.roundRps.length) return '—';
+  const ratios = a.result.roundRps.map((x, i) => x / b.result.roundRps[i]!).sort((x, y) => x - y);
+  const mid = ratios.length >> 1;
+  const median = ratios.length % 2 === 1 ? ratios[mid]! : (ratios[mid - 1]! + ratios[mid]!) / 2;
+  return `${fmt(median, 2)}×`;
+}
+
 /** How many times less server CPU per response than the baseline's. */
 const cpuRatio = (a: Cell | undefined, b: Cell | undefined) =>
   a?.ok && b?.ok && Number.isFinite(a.result.cpuPerRequestUs) && Number.isFinite(b.result.cpuPerRequestUs) ? `${fmt(b.result.cpuPerRequestUs / a.result.cpuPerRequestUs, 2)}×` : '—';
@@ -117,16 +130,18 @@ export function renderReport(info: RunInfo, rows: readonly ThroughputRow[], stat
     '',
     '### Throughput and latency',
     '',
-    '| query | server | req/s | p50 ms | p99 ms | server CPU µs/req | vs baseline (req/s) | vs baseline (CPU/req) |',
-    '|---|---|--:|--:|--:|--:|--:|--:|',
+    '| query | server | req/s | p50 ms | p99 ms | server CPU µs/req | vs baseline (req/s) | vs baseline (req/s, median of paired rounds) | vs baseline (CPU/req) |',
+    '|---|---|--:|--:|--:|--:|--:|--:|--:|',
   );
   for (const row of rows) {
     for (const [variant, cell] of Object.entries(row.cells) as [Variant, Cell][]) {
       const own = variant === 'baseline' && !row.baselineFrom;
       const vs = own ? (cell.ok ? '1.00×' : '—') : ratio(cell, row.baselineCell);
       const vsCpu = own ? (cell.ok ? '1.00×' : '—') : cpuRatio(cell, row.baselineCell);
+      // Q4's baseline cell was measured in other rounds (Q2's): nothing to pair with.
+      const vsPaired = own ? (cell.ok ? '1.00×' : '—') : row.baselineFrom ? '—' : pairedRatio(cell, row.baselineCell);
       const from = row.baselineFrom && variant !== 'baseline' ? ` (vs ${row.baselineFrom})` : '';
-      out.push(`| ${row.query} | ${SERVER_LABELS[variant]} | ${cellColumns(cell).join(' | ')} | ${vs}${from} | ${vsCpu} |`);
+      out.push(`| ${row.query} | ${SERVER_LABELS[variant]} | ${cellColumns(cell).join(' | ')} | ${vs}${from} | ${vsPaired} | ${vsCpu} |`);
     }
   }
   out.push(
