@@ -42,8 +42,9 @@ const MAX_BATCH_SIZE = 1000;
 export function createLoaders(db: Kysely<DatabaseSchema>, options: CreateLoadersOptions = {}): Loaders {
   const now = options.now ?? (() => new Date());
   const profileById = byId((ids) => findProfilesByIds(db, ids));
+  const shared = options.products;
   return {
-    productById: byId(options.products ? (ids) => options.products!.findByIds(db, ids) : (ids) => findProductsByIds(db, ids)),
+    productById: byId(shared ? (ids) => shared.findByIds(db, ids) : (ids) => findProductsByIds(db, ids)),
     orderById: byId((ids) => findOrdersByIds(db, ids)),
     orderItemsByOrderId: new DataLoader<number, readonly OrderItemRow[]>(
       async (orderIds) => {
