@@ -58,6 +58,9 @@ function shapeOf(args: readonly unknown[]): string {
  * parameters, skipping Kysely's query building and compilation (several microseconds a query,
  * as much as SQLite takes to answer a point lookup).
  *
+ * Only for plugin-free Kysely instances (ours): a plugin's `transformQuery` would run once, at
+ * compilation, not per execution.
+ *
  * @example
  * const byIdentity = preparedQuery((db, $) => db.selectFrom('profiles').selectAll()
  *   .where('issuer', '=', $.value<string>(0)).where('subject', '=', $.value<string>(1)));
