@@ -189,7 +189,48 @@ export function renderReport(info: RunInfo, rows: readonly ThroughputRow[], stat
     out.push(`| 1 (from the table above) | ${cellColumns(cluster.single).join(' | ')} | 1.00× |`);
     out.push(`| ${cluster.workers} workers (bench/cluster.ts) | ${cellColumns(cluster.cell).join(' | ')} | ${ratio(cluster.cell, cluster.single)} |`);
   }
+  out.push('', ...renderTargets(rows, statements, memory));
   return out.join('\n');
+}
+
+/** Issue 5's targets against this run's figures (ratios of req/s over the whole window, as the issue defines them). */
+function renderTargets(rows: readonly ThroughputRow[], statements: readonly StatementRow[], memory: MemoryReport | undefined): string[] {
+  const out = ['### Against the targets (this run)', '', '| target | measured | met |', '|---|---|:-:|'];
+  const mark = (ok: boolean | undefined) => (ok === undefined ? '—' : ok ? 'yes' : 'no');
+  const minimum: Record<string, number> = { Q1: 1.2, Q2: 2.5, Q3: 3, Q4: 5 };
+  for (const row of rows) {
+    const want = minimum[row.query];
+    const project = row.cells.project;
+    if (want === undefined || !project?.ok || !row.baselineCell?.ok) continue;
+    const r = project.result.rps / row.baselineCell.result.rps;
+    const cpu = row.baselineCell.result.cpuPerRequestUs / project.result.cpuPerRequestUs;
+    out.push(`| ${row.query} ≥ ${fmt(want, 1)}× the baseline${row.baselineFrom ? ` (${row.baselineFrom})` : ''} | ${fmt(r, 2)}× (CPU per response: ${fmt(cpu, 2)}×) | ${mark(r >= want)} |`);
+  }
+  for (const row of rows) {
+    const project = row.cells.project;
+    if (!project?.ok || !row.baselineCell?.ok) continue;
+    out.push(`| ${row.query} p99 ≤ the baseline's${row.baselineFrom ? ` (${row.baselineFrom})` : ''} | ${ms(project.result.p99)} ms vs ${ms(row.baselineCell.result.p99)} ms | ${mark(project.result.p99 <= row.baselineCell.result.p99)} |`);
+  }
+  for (const row of rows) {
+    const { project, 'authn-only': authn } = row.cells;
+    if (!project?.ok || !authn?.ok) continue;
+    const loss = (1 - project.result.rps / authn.result.rps) * 100;
+    out.push(`| ${row.query} authorization layer ≤ 5 % | ${fmt(loss, 1)} % | ${mark(loss <= 5)} |`);
+  }
+  const counts = statements.map((s) => s.counts.project).filter((n): n is number => n !== undefined);
+  if (counts.length > 0) out.push(`| statements per request constant over page sizes ${statements.map((s) => s.first).join(', ')} | ${counts.join(', ')} | ${mark(counts.every((n) => n === counts[0]))} |`);
+  if (memory && memory.series.length >= 4) {
+    // Flat under load: the RSS samples of the second half of the run against those of the first
+    // (start-to-end RSS mostly shows the young generation filling up), and the heap after a full GC.
+    const half = memory.series.length >> 1;
+    const mean = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const drift = mean(memory.series.slice(half)) / mean(memory.series.slice(0, half)) - 1;
+    const heapGrowth = memory.endAfterGc.heapUsed / memory.startAfterGc.heapUsed - 1;
+    out.push(
+      `| memory flat under sustained load | RSS ${mb(memory.start.rss)} idle → ${mb(memory.end.rss)} at the end; mean RSS of the run's second half ${fmt(drift * 100, 1)} % against its first; heap after a full GC ${mb(memory.startAfterGc.heapUsed)} → ${mb(memory.endAfterGc.heapUsed)} | ${mark(drift <= 0.1 && heapGrowth <= 0.25)} |`,
+    );
+  }
+  return out;
 }
 
 const START = '<!-- bench:results:start (written by bench/run.ts; do not edit by hand) -->';
