@@ -1,6 +1,7 @@
 import { type DocumentNode, Kind, type OperationDefinitionNode, visit } from 'graphql';
 import type { Principal } from '../auth/principal.js';
 import type { OperationPlan } from './operation-plan.js';
+import { principalShapeKey } from './principal-shape.js';
 
 /** Plans kept per operation (distinct scope sets × @skip/@include variable values). */
 const DEFAULT_ENTRIES_PER_OPERATION = 64;
@@ -14,7 +15,6 @@ const DEFAULT_ENTRIES_PER_OPERATION = 64;
  */
 export class PlanCache {
   readonly #byOperation = new WeakMap<OperationDefinitionNode, { vars: readonly string[]; plans: Map<string, OperationPlan> }>();
-  readonly #principalKeys = new WeakMap<Principal, string>();
   readonly #maxEntries: number;
 
   constructor(maxEntriesPerOperation = DEFAULT_ENTRIES_PER_OPERATION) {
@@ -33,7 +33,7 @@ export class PlanCache {
       entry = { vars: conditionVariables(document, operation), plans: new Map() };
       this.#byOperation.set(operation, entry);
     }
-    let key = this.#principalKey(principal);
+    let key = principalShapeKey(principal);
     // Coerced values: a missing variable with a default and an explicit null are already told apart.
     for (const name of entry.vars) key += `\u0000${JSON.stringify(variables?.[name])}`;
     let plan = entry.plans.get(key);
@@ -43,15 +43,6 @@ export class PlanCache {
       entry.plans.set(key, plan);
     }
     return plan;
-  }
-
-  #principalKey(principal: Principal): string {
-    let key = this.#principalKeys.get(principal);
-    if (key === undefined) {
-      key = `${principal.kind}\u0000${[...principal.scopes].sort().join(' ')}`;
-      this.#principalKeys.set(principal, key);
-    }
-    return key;
   }
 }
 

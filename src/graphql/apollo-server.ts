@@ -10,6 +10,7 @@ import type { Logger } from '../logger.js';
 import type { RequestContext } from './context.js';
 import { DEFAULT_EXECUTOR, type ExecutorKind } from '../config.js';
 import { jitGateway } from './jit-executor.js';
+import { principalSchemas } from '../authz/principal-schemas.js';
 
 export interface ApolloOptions {
   readonly schema: GraphQLSchema;
@@ -33,8 +34,12 @@ export interface ApolloOptions {
  * used, and it would wrap every resolver).
  */
 export function createApollo(options: ApolloOptions): ApolloServer<RequestContext> {
+  // With the layer on, graphql-jit compiles each operation against the schema specialised for
+  // the caller's kind and scopes: guards stay on exactly the fields this caller would be denied.
+  const variants = options.authorization === false ? undefined : principalSchemas(options.schema);
+  const gateway = () => jitGateway(options.schema, variants ? { schemaFor: (context) => variants((context as RequestContext).principal) } : {});
   return new ApolloServer<RequestContext>({
-    ...((options.executor ?? DEFAULT_EXECUTOR) === 'jit' ? { gateway: jitGateway(options.schema) } : { schema: options.schema }),
+    ...((options.executor ?? DEFAULT_EXECUTOR) === 'jit' ? { gateway: gateway() } : { schema: options.schema }),
     includeStacktraceInErrorResponses: false,
     plugins: [
       ApolloServerPluginCacheControlDisabled(),

@@ -1,11 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
 import { makeExecutableSchema } from '@graphql-tools/schema';
-import { type ExecutionResult, execute, parse } from 'graphql';
+import { type ExecutionResult, type GraphQLObjectType, type GraphQLSchema, execute, parse } from 'graphql';
 import { ANONYMOUS, type Principal, type UserPrincipal } from '../../../src/auth/principal.js';
 import { SchemaAuthorizationError } from '../../../src/authz/authorization-index.js';
-import { applyAuthorization } from '../../../src/authz/authorization-transform.js';
+import { applyAuthorization, specializeForPrincipal } from '../../../src/authz/authorization-transform.js';
 import { authorizationDirectives } from '../../../src/authz/directives.js';
 import { FieldGuard } from '../../../src/authz/field-guard.js';
+import { principalSchemas } from '../../../src/authz/principal-schemas.js';
 
 const catalog = 'extend schema @scope(name: "a", description: "A") @scope(name: "b", description: "B") @scope(name: "c", description: "C")';
 
@@ -152,5 +153,52 @@ describe('@requiresScope as a schema transform', () => {
       expect(() => build(`type Query { open: String @requiresScope }`)).toThrow(SchemaAuthorizationError);
       expect(() => build(`type Query { open: String @requiresScope(scope: "a", anyOf: ["b"]) }`)).toThrow(SchemaAuthorizationError);
     });
+  });
+});
+
+describe('specializeForPrincipal: the guarded schema for one kind and scope set', () => {
+  const sdl = `
+    type Query { thing: Thing @requiresScope(scope: "a") open: String @public }
+    type Thing @requiresScope(scope: "a") { id: ID! open: String secret: String @requiresScope(scope: "b") @requiresUser }`;
+  const fieldsOf = (schema: GraphQLSchema) => (schema.getType('Thing') as GraphQLObjectType).getFields();
+
+  it('gives every field the caller may read its own resolver back, and keeps the guard on every other', () => {
+    const { schema } = build(sdl);
+    const guarded = fieldsOf(schema);
+    const forA = fieldsOf(specializeForPrincipal(schema, user(['a'])));
+    expect(forA['open']!.resolve).toBeUndefined(); // default-resolved again: graphql-jit reads it inline
+    expect(forA['secret']!.resolve).toBe(guarded['secret']!.resolve); // still the guard
+    const forAB = fieldsOf(specializeForPrincipal(schema, user(['a', 'b'])));
+    expect(forAB['secret']!.resolve).not.toBe(guarded['secret']!.resolve);
+    expect(forAB['secret']!.resolve).toBeDefined(); // Thing.secret's own resolver
+    const client = fieldsOf(specializeForPrincipal(schema, user(['a', 'b'], 'client')));
+    expect(client['secret']!.resolve).toBe(guarded['secret']!.resolve); // @requiresUser: still guarded
+    const anonymous = fieldsOf(specializeForPrincipal(schema, ANONYMOUS));
+    for (const name of ['id', 'open', 'secret']) expect(anonymous[name]!.resolve).toBe(guarded[name]!.resolve);
+  });
+
+  it('answers exactly as the guarded schema, for callers allowed and denied', async () => {
+    const calls: string[] = [];
+    const { schema } = build(sdl, calls);
+    const query = '{ thing { id open secret } open }';
+    for (const principal of [user(['a']), user(['a', 'b']), user(['a', 'b'], 'client'), user(['b']), ANONYMOUS]) {
+      const expected = await run(schema, query, principal);
+      const guardedCalls = calls.splice(0);
+      const actual = await run(specializeForPrincipal(schema, principal), query, principal);
+      expect(JSON.parse(JSON.stringify(actual))).toEqual(JSON.parse(JSON.stringify(expected)));
+      expect(calls.splice(0)).toEqual(guardedCalls); // a denied field's resolver never runs here either
+    }
+  });
+});
+
+describe('principalSchemas', () => {
+  it('builds one schema per kind and scope set, and none past its bound', () => {
+    const { schema } = build('type Query { thing: Thing @requiresScope(scope: "a") } type Thing @requiresScope(scope: "a") { id: ID! }');
+    const schemaFor = principalSchemas(schema, { maxShapes: 2 });
+    const first = schemaFor(user(['a', 'b']));
+    expect(schemaFor(user(['b', 'a']))).toBe(first); // the same shape, scopes in another order
+    expect(schemaFor(user(['a', 'b'], 'client'))).not.toBe(first);
+    expect(schemaFor(user(['c']))).toBeUndefined(); // a third shape: the fully guarded schema
+    expect(schemaFor(user(['a', 'b']))).toBe(first);
   });
 });
