@@ -167,7 +167,7 @@ async function startHttp(config: Config, deps: ServerDeps, database: Database, o
       url: request.raw.url ?? request.url,
     };
     const principal = await authenticate(credentials, tokenVerifier, challenge, log, dpop);
-    return createRequestContext({ requestId: String(request.id), principal, db: database.db, index, mode: config.authorization.mode, log, ...(products ? { products } : {}) });
+    return createRequestContext({ requestId: String(request.id), principal, db: database.db, index, mode: config.authorization.mode, log, products });
   };
   const handler = apolloHandler(apollo, context);
   app.route({ url: '/graphql', method: ['GET', 'POST', 'OPTIONS'], handler });

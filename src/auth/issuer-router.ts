@@ -91,9 +91,8 @@ export function createIssuerRouter(issuers: readonly TrustedIssuer[], options: I
       if (typeof iss !== 'string') throw new TokenError('invalid_claim', context);
       const entry = byIssuer.get(iss);
       if (entry === undefined) throw new TokenError('wrong_issuer', context);
-      const introspected = entry.introspectAll === true && entry.introspection !== undefined;
       try {
-        if (introspected) return await entry.introspection!.verify(token);
+        if (entry.introspectAll && entry.introspection !== undefined) return await entry.introspection.verify(token);
         const principal = await entry.jwt!.verify(token);
         verified.set(token, principal, now());
         return principal;

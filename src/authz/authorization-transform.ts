@@ -11,9 +11,9 @@ interface GuardedFieldExtensions {
   readonly unguardedResolve: GraphQLFieldResolver<unknown, unknown> | undefined;
 }
 
-function guardedExtensions(extensions: unknown): GuardedFieldExtensions | undefined {
-  const value = (extensions as { authorization?: unknown; unguardedResolve?: unknown } | undefined) ?? undefined;
-  return value !== undefined && value.authorization !== undefined && 'unguardedResolve' in value ? (value as GuardedFieldExtensions) : undefined;
+/** The record of a field the transform guarded, or undefined for a field it left alone. */
+function guardedExtensions(extensions: Readonly<Record<string, unknown>> | null | undefined): GuardedFieldExtensions | undefined {
+  return extensions != null && 'unguardedResolve' in extensions ? (extensions as unknown as GuardedFieldExtensions) : undefined;
 }
 
 export interface AuthorizedSchema {

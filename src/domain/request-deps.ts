@@ -23,7 +23,7 @@ export interface CreateRequestDepsOptions {
 
 /** Fresh deps for one request: new loaders sharing `db` (and the server's product rows), and the same clock everywhere. */
 export function createRequestDeps(db: Kysely<DatabaseSchema>, options: CreateRequestDepsOptions = {}): RequestDeps {
-  const loaders = createLoaders(db, { ...(options.now ? { now: options.now } : {}), ...(options.products ? { products: options.products } : {}) });
+  const loaders = createLoaders(db, options);
   return options.now ? { db, loaders, now: options.now } : { db, loaders };
 }
 

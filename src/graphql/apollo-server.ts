@@ -34,12 +34,8 @@ export interface ApolloOptions {
  * used, and it would wrap every resolver).
  */
 export function createApollo(options: ApolloOptions): ApolloServer<RequestContext> {
-  // With the layer on, graphql-jit compiles each operation against the schema specialised for
-  // the caller's kind and scopes: guards stay on exactly the fields this caller would be denied.
-  const variants = options.authorization === false ? undefined : principalSchemas(options.schema);
-  const gateway = () => jitGateway(options.schema, variants ? { schemaFor: (context) => variants((context as RequestContext).principal) } : {});
   return new ApolloServer<RequestContext>({
-    ...((options.executor ?? DEFAULT_EXECUTOR) === 'jit' ? { gateway: gateway() } : { schema: options.schema }),
+    ...((options.executor ?? DEFAULT_EXECUTOR) === 'jit' ? { gateway: jitGatewayFor(options) } : { schema: options.schema }),
     includeStacktraceInErrorResponses: false,
     plugins: [
       ApolloServerPluginCacheControlDisabled(),
@@ -63,4 +59,15 @@ export function createApollo(options: ApolloOptions): ApolloServer<RequestContex
       return { message: 'Internal server error', extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR }, ...(formatted.path ? { path: formatted.path } : {}) };
     },
   });
+}
+
+/**
+ * graphql-jit through Apollo's gateway interface. With the authorization layer on, each operation
+ * is compiled against the schema specialised for the caller's kind and scopes: guards stay on
+ * exactly the fields this caller would be denied.
+ */
+function jitGatewayFor(options: ApolloOptions) {
+  if (options.authorization === false) return jitGateway(options.schema);
+  const schemaFor = principalSchemas(options.schema);
+  return jitGateway(options.schema, { schemaFor: (context) => schemaFor((context as RequestContext).principal) });
 }

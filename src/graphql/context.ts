@@ -35,7 +35,7 @@ export function createRequestContext(input: {
     requestId: input.requestId,
     principal: input.principal,
     guard: new FieldGuard(input.principal, input.mode, input.index),
-    deps: createRequestDeps(input.db, input.products ? { products: input.products } : {}),
+    deps: createRequestDeps(input.db, { products: input.products }),
     log: input.log,
   });
 }

@@ -5,7 +5,6 @@ import { preparedQuery } from '../../db/prepared-query.js';
 
 type Db = Kysely<DatabaseSchema>;
 
-/** Products with these ids, in no particular order; missing ids are simply absent. */
 const productsByIds = preparedQuery((db, $) => db.selectFrom('products').selectAll().where('id', 'in', $.list<number>(0)));
 /** Arguments: limit, after id (may be absent). */
 const productsAfter = preparedQuery((db, $, args) => {
@@ -14,6 +13,7 @@ const productsAfter = preparedQuery((db, $, args) => {
 });
 const catalogVersion = preparedQuery((db) => db.selectFrom('catalog_state').select('version').where('id', '=', 1));
 
+/** Products with these ids, in no particular order; missing ids are simply absent. */
 export async function findProductsByIds(db: Db, ids: readonly number[]): Promise<ProductRow[]> {
   if (ids.length === 0) return [];
   return productsByIds.execute(db, [ids]);

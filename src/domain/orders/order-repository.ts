@@ -18,7 +18,6 @@ export interface OrderFilter {
   readonly customerId?: number | null;
 }
 
-/** Orders with these ids, in no particular order. */
 const ordersByIds = preparedQuery((db, $) => db.selectFrom('orders').selectAll().where('id', 'in', $.list<number>(0)));
 const itemsByOrderIds = preparedQuery((db, $) =>
   db.selectFrom('order_items').selectAll().where('order_id', 'in', $.list<number>(0)).orderBy('order_id').orderBy('position'),
@@ -32,6 +31,7 @@ const ordersBefore = preparedQuery((db, $, args) => {
   return query;
 });
 
+/** Orders with these ids, in no particular order. */
 export async function findOrdersByIds(db: Db, ids: readonly number[]): Promise<OrderRow[]> {
   if (ids.length === 0) return [];
   return ordersByIds.execute(db, [ids]);

@@ -17,12 +17,12 @@ export interface ProfilePatch {
   email?: string | null;
 }
 
-/** Profiles with these ids, in no particular order. */
 const profilesByIds = preparedQuery((db, $) => db.selectFrom('profiles').selectAll().where('id', 'in', $.list<number>(0)));
 const profileByIdentity = preparedQuery((db, $) =>
   db.selectFrom('profiles').selectAll().where('issuer', '=', $.value<string>(0)).where('subject', '=', $.value<string>(1)),
 );
 
+/** Profiles with these ids, in no particular order. */
 export async function findProfilesByIds(db: Db, ids: readonly number[]): Promise<ProfileRow[]> {
   if (ids.length === 0) return [];
   return profilesByIds.execute(db, [ids]);
