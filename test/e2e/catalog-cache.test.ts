@@ -61,3 +61,33 @@ describe('cache of anonymous catalog responses', () => {
     expect((await raw(q)).hit).toBe(false);
   });
 });
+
+describe('product rows shared between requests (PRODUCT_CACHE_ENTRIES)', () => {
+  const PRODUCT = `{ product(id: "${toGlobalId('Product', 2)}") { name price { amount } } }`;
+  /** Statements reading product rows for each of three identical requests with a token (never answered from the response cache). */
+  async function productReads(env: Record<string, string>): Promise<number[]> {
+    const statements: string[] = [];
+    const server = await startHttpServer(env, { onQuery: (sql) => statements.push(sql) });
+    try {
+      const token = await server.devIssuer!.sign({ sub: 'erin', scope: 'read:profile' });
+      const reads: number[] = [];
+      for (let i = 0; i < 3; i++) {
+        statements.length = 0;
+        const r = await server.graphql(PRODUCT, { token });
+        expect(r.body.data?.['product']).toMatchObject({ name: expect.any(String) });
+        reads.push(statements.filter((sql) => /from "products"/.test(sql)).length);
+      }
+      return reads;
+    } finally {
+      await server.close();
+    }
+  }
+
+  it('reads a product row once, then only the catalog version', async () => {
+    await expect(productReads({})).resolves.toEqual([1, 0, 0]);
+  });
+
+  it('reads it every time with PRODUCT_CACHE_ENTRIES=0', async () => {
+    await expect(productReads({ PRODUCT_CACHE_ENTRIES: '0' })).resolves.toEqual([1, 1, 1]);
+  });
+});

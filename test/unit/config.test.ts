@@ -19,6 +19,8 @@ describe('configuration', () => {
     expect(c.auth.issuer).toMatchObject({ kind: 'development', issuer: 'http://127.0.0.1:4000/dev-issuer', keyFile: '/srv/app/data/dev-issuer-key.json' });
     expect(c.auth.audience).toBe('http://127.0.0.1:4000/graphql');
     expect(c.authorization.mode).toBe('filter');
+    expect(c.graphql.productCacheEntries).toBe(10_000);
+    expect(loadConfig({ PRODUCT_CACHE_ENTRIES: '0' }, ROOT).graphql.productCacheEntries).toBe(0);
   });
 
   it('refuses to start in production without OAUTH_ISSUER, naming it', () => {
@@ -48,6 +50,9 @@ describe('configuration', () => {
     [{ OAUTH_ISSUER: 'https://as.example.com', OAUTH_CLIENT_ID: 'rs' }, 'OAUTH_CLIENT_SECRET'],
     [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
     [{ GRAPHQL_EXECUTOR: 'fast' }, 'GRAPHQL_EXECUTOR'],
+    [{ PRODUCT_CACHE_ENTRIES: '-1' }, 'PRODUCT_CACHE_ENTRIES'],
+    [{ PRODUCT_CACHE_ENTRIES: '2000000' }, 'PRODUCT_CACHE_ENTRIES'],
+    [{ PRODUCT_CACHE_ENTRIES: 'many' }, 'PRODUCT_CACHE_ENTRIES'],
   ])('stops start-up on %j, naming %s', (env, variable) => {
     expect(variableOf(env as Record<string, string>)).toBe(variable);
   });

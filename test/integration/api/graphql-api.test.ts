@@ -286,6 +286,23 @@ describe.each(databaseTargets())('GraphQL API on $name', (target) => {
     });
   });
 
+  describe('one operation, callers with other scopes', () => {
+    it('denies a field to the next caller that lacks its scope, after a caller that had it ran the same operation', async () => {
+      // graphql-jit compiles per caller shape: the first caller's compiled operation (guards off
+      // for what it may read) must never serve the second.
+      const query = '{ me { displayName email orders(first: 1) { edges { node { status } } } } }';
+      const full = await api.run(query, { principal: alice });
+      expect(full.errors).toBeUndefined();
+      const limited = await api.run(query, { principal: userPrincipal('alice', { scopes: ['read:profile'], name: 'Alice' }) });
+      expect(limited.data?.['me']).toMatchObject({ displayName: expect.any(String), email: null, orders: null });
+      expect(limited.errors?.map((e) => [e.path?.join('.'), e.extensions?.['code']]).sort()).toEqual([
+        ['me.email', 'FORBIDDEN'],
+        ['me.orders', 'FORBIDDEN'],
+      ]);
+      await expect(api.run(query, { principal: alice })).resolves.toMatchObject({ errors: undefined });
+    });
+  });
+
   describe('batching', () => {
     it('loads 50 orders with items and products in a constant number of statements', async () => {
       const shopper = userPrincipal('batch-shopper', { scopes: ALL });
