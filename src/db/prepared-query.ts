@@ -39,10 +39,8 @@ export interface PreparedQuery<Row> {
   execute(db: Db, args: readonly unknown[]): Promise<Row[]>;
 }
 
-export interface PreparedQueryOptions {
-  /** Compiled shapes kept per dialect (list lengths, absent arguments). Default: 64. */
-  readonly maxShapes?: number;
-}
+/** Compiled shapes kept per query and dialect (list lengths, absent arguments). */
+const MAX_SHAPES = 64;
 
 /** The arguments' shape: list lengths and which arguments are absent; each shape is its own SQL. */
 function shapeOf(args: readonly unknown[]): string {
@@ -66,8 +64,7 @@ function shapeOf(args: readonly unknown[]): string {
  *   .where('issuer', '=', $.value<string>(0)).where('subject', '=', $.value<string>(1)));
  * const rows = await byIdentity.execute(db, [issuer, subject]);
  */
-export function preparedQuery<Row>(build: (db: Db, $: Placeholders, args: readonly unknown[]) => Compilable<Row>, options: PreparedQueryOptions = {}): PreparedQuery<Row> {
-  const maxShapes = options.maxShapes ?? 64;
+export function preparedQuery<Row>(build: (db: Db, $: Placeholders, args: readonly unknown[]) => Compilable<Row>): PreparedQuery<Row> {
   // Keyed by the dialect adapter: the same SQL serves the database handle and its transactions.
   const byDialect = new WeakMap<object, Map<string, Prepared>>();
 
@@ -90,7 +87,7 @@ export function preparedQuery<Row>(build: (db: Db, $: Placeholders, args: readon
       const shape = shapeOf(args);
       let prepared = shapes.get(shape);
       if (prepared === undefined) {
-        if (shapes.size >= maxShapes) shapes.delete(shapes.keys().next().value as string);
+        if (shapes.size >= MAX_SHAPES) shapes.delete(shapes.keys().next().value as string);
         prepared = compile(db, args);
         shapes.set(shape, prepared);
       }
