@@ -1,11 +1,10 @@
 /**
  * The benchmark's server variants, built in the server process (`bench/server-child.ts`).
  */
-import { ApolloServer, type ApolloServerOptions } from '@apollo/server';
+import { ApolloServer, type ApolloServerOptions, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
 import { makeExecutableSchema } from '@graphql-tools/schema';
-import type { GatewayInterface } from '@apollo/server-gateway-interface';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { GraphQLSchema } from 'graphql';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +14,7 @@ import { type Database, createDatabase } from '../../src/db/database.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
 import { seedCatalog } from '../../src/db/seed.js';
 import { type RequestDeps, createRequestDeps } from '../../src/domain/request-deps.js';
-import { jitGateway } from '../../src/graphql/jit-executor.js';
+import { jitExecutionPlugin } from '../../src/graphql/jit-executor.js';
 import { resolvers } from '../../src/graphql/resolvers/index.js';
 import { loadTypeDefs } from '../../src/graphql/schema.js';
 import { type Logger, silentLogger } from '../../src/logger.js';
@@ -62,9 +61,9 @@ export function benchEnv(dataDir: string): Record<string, string> {
   return { NODE_ENV: 'development', HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'silent', ...(executor ? { GRAPHQL_EXECUTOR: executor } : {}) };
 }
 
-/** The project's execution settings for a plain schema: graphql-jit through Apollo's gateway interface, or graphql-js. */
-function executorOptions(config: Config, schema: GraphQLSchema): { gateway: GatewayInterface } | { schema: GraphQLSchema } {
-  return config.graphql.executor === 'jit' ? { gateway: jitGateway(schema) } : { schema };
+/** The project's execution plugins for a plain schema: graphql-jit (Apollo's default formatting of errors), or none (graphql-js). */
+function executorPlugins(config: Config, schema: GraphQLSchema): ApolloServerPlugin<PlainContext>[] {
+  return config.graphql.executor === 'jit' ? [jitExecutionPlugin<PlainContext>({ schema })] : [];
 }
 
 export function tokenSettings(config: Config): TokenSettings {
@@ -117,9 +116,9 @@ export async function startPlain(variant: 'baseline' | 'no-authz', dataDir: stri
     variant === 'baseline'
       ? { schema, plugins: [fastifyApolloDrainPlugin(app)] }
       : {
-          ...executorOptions(config, schema),
+          schema,
           includeStacktraceInErrorResponses: false,
-          plugins: [ApolloServerPluginCacheControlDisabled(), fastifyApolloDrainPlugin(app)],
+          plugins: [ApolloServerPluginCacheControlDisabled(), fastifyApolloDrainPlugin(app), ...executorPlugins(config, schema)],
         };
   const apollo = new ApolloServer<PlainContext>(options);
   await apollo.start();

@@ -9,7 +9,8 @@ import { ErrorCode } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { RequestContext } from './context.js';
 import { DEFAULT_EXECUTOR, type ExecutorKind } from '../config.js';
-import { jitGateway } from './jit-executor.js';
+import { jitExecutionPlugin } from './jit-executor.js';
+import type { ErrorFormatter } from './format-errors.js';
 import { principalSchemas } from '../authz/principal-schemas.js';
 
 export interface ApolloOptions {
@@ -34,8 +35,9 @@ export interface ApolloOptions {
  * used, and it would wrap every resolver).
  */
 export function createApollo(options: ApolloOptions): ApolloServer<RequestContext> {
+  const formatError = errorFormatter(options.logger);
   return new ApolloServer<RequestContext>({
-    ...((options.executor ?? DEFAULT_EXECUTOR) === 'jit' ? { gateway: jitGatewayFor(options) } : { schema: options.schema }),
+    schema: options.schema,
     includeStacktraceInErrorResponses: false,
     plugins: [
       ApolloServerPluginCacheControlDisabled(),
@@ -51,23 +53,30 @@ export function createApollo(options: ApolloOptions): ApolloServer<RequestContex
             }),
           ]),
       ...(options.plugins ?? []),
+      // Last: it answers every operation that no plugin before it has answered.
+      ...((options.executor ?? DEFAULT_EXECUTOR) === 'jit' ? [jitExecutionFor(options, formatError)] : []),
     ],
-    formatError: (formatted, error) => {
-      const original = unwrapResolverError(error);
-      if (original instanceof GraphQLError || formatted.extensions?.['code'] !== ErrorCode.INTERNAL_SERVER_ERROR) return formatted;
-      options.logger.error({ err: original }, 'unexpected error while resolving');
-      return { message: 'Internal server error', extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR }, ...(formatted.path ? { path: formatted.path } : {}) };
-    },
+    formatError,
   });
 }
 
+/** No stack traces or internal messages in responses: an unexpected error is logged and reported as a bare internal error. */
+function errorFormatter(logger: Logger): ErrorFormatter {
+  return (formatted, error) => {
+    const original = unwrapResolverError(error);
+    if (original instanceof GraphQLError || formatted.extensions?.['code'] !== ErrorCode.INTERNAL_SERVER_ERROR) return formatted;
+    logger.error({ err: original }, 'unexpected error while resolving');
+    return { message: 'Internal server error', extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR }, ...(formatted.path ? { path: formatted.path } : {}) };
+  };
+}
+
 /**
- * graphql-jit through Apollo's gateway interface. With the authorization layer on, each operation
- * is compiled against the schema specialised for the caller's kind and scopes: guards stay on
- * exactly the fields this caller would be denied.
+ * graphql-jit execution. With the authorization layer on, each operation is compiled against the
+ * schema specialised for the caller's kind and scopes: guards stay on exactly the fields this
+ * caller would be denied.
  */
-function jitGatewayFor(options: ApolloOptions) {
-  if (options.authorization === false) return jitGateway(options.schema);
+function jitExecutionFor(options: ApolloOptions, formatError: ErrorFormatter): ApolloServerPlugin<RequestContext> {
+  if (options.authorization === false) return jitExecutionPlugin({ schema: options.schema, formatError });
   const schemaFor = principalSchemas(options.schema);
-  return jitGateway(options.schema, { schemaFor: (context) => schemaFor((context as RequestContext).principal) });
+  return jitExecutionPlugin<RequestContext>({ schema: options.schema, formatError, schemaFor: (context) => schemaFor(context.principal) });
 }
