@@ -111,14 +111,17 @@ export function createIntrospectionVerifier(options: IntrospectionVerifierOption
     failures += 1;
     retryTimer = setTimeout(() => {
       retryTimer = undefined;
-      resolveEndpoint().catch(() => undefined);
+      resolveEndpoint({ retry: true }).catch(() => undefined);
     }, delay);
     retryTimer.unref();
   };
 
-  const resolveEndpoint = async (): Promise<string> => {
+  // Requests within `retryMs` of a failure get that failure again; the background retry always
+  // tries (its timer runs on another clock than Date.now() and can fire a millisecond "early": held
+  // back by the throttle, it would end the retries for good).
+  const resolveEndpoint = async ({ retry = false } = {}): Promise<string> => {
     if (endpoint !== undefined) return endpoint;
-    if (lastFailure !== undefined && Date.now() - lastFailure.at < retryMs) throw lastFailure.error;
+    if (!retry && lastFailure !== undefined && Date.now() - lastFailure.at < retryMs) throw lastFailure.error;
     discovering ??= discoverIssuer(options.issuer, {
       timeoutMs: options.discoveryTimeoutMs ?? DEFAULT_DISCOVERY_TIMEOUT_MS,
       ...(options.fetch ? { fetch: options.fetch } : {}),

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import { createIntrospectionVerifier, type IntrospectionVerifierOptions } from '../../../src/auth/introspection-verifier.js';
 import { createMemorySharedCache } from '../../../src/auth/memory-shared-cache.js';
 import { compileScopeMap } from '../../../src/auth/scope-map.js';
@@ -115,6 +115,30 @@ describe('introspection: discovery recovers in the background', () => {
     while (!verifier.status().ready && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
     expect(verifier.status()).toEqual({ ready: true });
     verifier.close();
+  });
+
+  it('keeps retrying in the background when the retry timer fires a little before the wall clock says the delay is over', async () => {
+    // Timers run on the monotonic clock in whole milliseconds, the failure is stamped with Date.now():
+    // a timer can fire while Date.now() says slightly less than the delay has passed. Simulated here
+    // with a wall clock 5 ms ahead while the failure is stamped.
+    const endpoint = new FakeIntrospectionEndpoint();
+    let up = false;
+    const flaky = ((input: string | URL | Request, init?: RequestInit) => (up ? endpoint.fetch(input, init) : Promise.reject(new TypeError('fetch failed')))) as typeof fetch;
+    const realNow = Date.now.bind(Date);
+    let skewMs = 5;
+    const clock = jest.spyOn(Date, 'now').mockImplementation(() => realNow() + skewMs);
+    try {
+      const { verifier } = verifierFor(endpoint, { endpoint: undefined, fetch: flaky, discoveryRetryMs: 50 });
+      await expect(reasonOf(verifier.ready())).resolves.toBe('discovery_failed');
+      skewMs = 0;
+      up = true;
+      const deadline = realNow() + 3000;
+      while (!verifier.status().ready && realNow() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+      expect(verifier.status()).toEqual({ ready: true });
+      verifier.close();
+    } finally {
+      clock.mockRestore();
+    }
   });
 });
 
