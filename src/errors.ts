@@ -12,6 +12,29 @@ export enum ErrorCode {
   INTERNAL_SERVER_ERROR = 'INTERNAL_SERVER_ERROR',
 }
 
+/**
+ * Turns stack trace capture off until the returned function is called (in a `finally`), for
+ * errors that are expected outcomes rather than faults: a denied field, a refused token. Capturing
+ * frames is most of what such an error costs, and a flood of them (garbage tokens) should cost little.
+ */
+export function suspendStackTraces(): () => void {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  return () => {
+    Error.stackTraceLimit = limit;
+  };
+}
+
+/** Builds an error with {@link suspendStackTraces} in effect. */
+export function withoutStackTrace<T>(make: () => T): T {
+  const restore = suspendStackTraces();
+  try {
+    return make();
+  } finally {
+    restore();
+  }
+}
+
 /** Extra, client-safe detail attached to an error's extensions. */
 export type ErrorDetail = Readonly<Record<string, unknown>>;
 
@@ -27,12 +50,11 @@ export class AppError extends GraphQLError {
   readonly code: ErrorCode;
 
   constructor(code: ErrorCode, message: string, detail: ErrorDetail = {}) {
-    const limit = Error.stackTraceLimit;
-    Error.stackTraceLimit = 0;
+    const restore = suspendStackTraces();
     try {
       super(message, { extensions: { ...detail, code } });
     } finally {
-      Error.stackTraceLimit = limit;
+      restore();
     }
     this.code = code;
     this.name = 'AppError';

@@ -1,3 +1,5 @@
+import { suspendStackTraces } from '../errors.js';
+
 /** The OAuth error codes a resource server answers with (RFC 6750 §3.1, RFC 9449 §7.1). */
 export type OAuthErrorCode = 'invalid_request' | 'invalid_token' | 'invalid_dpop_proof';
 
@@ -21,7 +23,13 @@ export abstract class OAuthError<R extends string> extends Error {
   readonly description: string;
 
   protected constructor(oauthError: OAuthErrorCode, reason: R, description: string, options?: { cause?: unknown }) {
-    super(description, options?.cause === undefined ? undefined : { cause: options.cause });
+    // An expected refusal, not a fault: no stack frames (the log line carries reason and cause).
+    const restore = suspendStackTraces();
+    try {
+      super(description, options?.cause === undefined ? undefined : { cause: options.cause });
+    } finally {
+      restore();
+    }
     this.oauthError = oauthError;
     this.status = STATUS[oauthError];
     this.reason = reason;

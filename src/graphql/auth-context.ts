@@ -7,7 +7,7 @@ import type { DpopVerifier } from '../auth/dpop-verifier.js';
 import { ANONYMOUS, type ClientPrincipal, type Principal, type UserPrincipal } from '../auth/principal.js';
 import { AuthServiceUnavailableError, TokenError } from '../auth/token-error.js';
 import type { TokenVerifier } from '../auth/token-verifier.js';
-import { ErrorCode } from '../errors.js';
+import { ErrorCode, withoutStackTrace } from '../errors.js';
 import { bearerChallenge, dpopChallenge, type DpopChallengeParams, joinChallenges } from '../http/www-authenticate.js';
 import type { Logger } from '../logger.js';
 
@@ -26,7 +26,7 @@ function httpError(status: number, code: ErrorCode, message: string, challenge: 
   const headers = new HeaderMap();
   if (challenge) headers.set('www-authenticate', challenge);
   if (status === 503) headers.set('retry-after', '5');
-  return new GraphQLError(message, { extensions: { ...detail, code, http: { status, headers } } });
+  return withoutStackTrace(() => new GraphQLError(message, { extensions: { ...detail, code, http: { status, headers } } }));
 }
 
 /**
