@@ -5,12 +5,13 @@ import type { DatabaseSchema, OrderItemRow, OrderRow, ProductRow, ProfileRow } f
 import { findProductsByIds } from './catalog/product-repository.js';
 import type { ProductRowCache } from './catalog/product-row-cache.js';
 import { findItemsByOrderIds, findOrdersByIds } from './orders/order-repository.js';
+import { initialDisplayName } from './profile/profile-input.js';
 import { findOrCreateProfile, findProfilesByIds, type ProfileIdentity } from './profile/profile-repository.js';
 import { isRowId } from './row-id.js';
 
-/** Key of the caller-profile loader: who is calling, and the name to use if the profile is new. */
+/** Key of the caller-profile loader: who is calling, and the name their token claims (used only if the profile is new). */
 export interface CallerProfileKey extends ProfileIdentity {
-  readonly displayName: string;
+  readonly claimedName: string | undefined;
 }
 
 /**
@@ -65,7 +66,7 @@ export function createLoaders(db: Kysely<DatabaseSchema>, options: CreateLoaders
         // One key per request in practice (one principal), so no batching is attempted.
         const rows: ProfileRow[] = [];
         for (const key of keys) {
-          const row = await findOrCreateProfile(db, key, key.displayName, now().toISOString());
+          const row = await findOrCreateProfile(db, key, () => ({ displayName: initialDisplayName(key.claimedName), createdAt: now().toISOString() }));
           profileById.prime(row.id, row);
           rows.push(row);
         }

@@ -34,18 +34,18 @@ export async function findProfileByIdentity(db: Db, identity: ProfileIdentity): 
 }
 
 /**
- * The profile of `identity`, inserting it with `displayName` when there is none. Race-safe:
- * the insert does nothing when a concurrent request created the row first, and the row is
- * then read back. One statement when the profile exists, two or three on first use.
+ * The profile of `identity`, inserting it with the values `initial` gives when there is none
+ * (asked only then). Race-safe: the insert does nothing when a concurrent request created the row
+ * first, and the row is then read back. One statement when the profile exists, two or three on first use.
  */
 export async function findOrCreateProfile(
   db: Db,
   identity: ProfileIdentity,
-  displayName: string,
-  createdAt: string,
+  initial: () => { readonly displayName: string; readonly createdAt: string },
 ): Promise<ProfileRow> {
   const existing = await findProfileByIdentity(db, identity);
   if (existing !== undefined) return existing;
+  const { displayName, createdAt } = initial();
   const inserted = await db
     .insertInto('profiles')
     .values({

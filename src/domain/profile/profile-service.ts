@@ -3,7 +3,7 @@ import type { ProfileRow } from '../../db/database-schema.js';
 import { ForbiddenError } from '../../errors.js';
 import { timestamp, type RequestDeps } from '../request-deps.js';
 import { hasScope, Scopes } from '../scopes.js';
-import { initialDisplayName, parseUpdateProfileInput, type UpdateProfileInput } from './profile-input.js';
+import { parseUpdateProfileInput, type UpdateProfileInput } from './profile-input.js';
 import { updateProfileById } from './profile-repository.js';
 
 export type { UpdateProfileInput } from './profile-input.js';
@@ -13,11 +13,7 @@ export type { UpdateProfileInput } from './profile-input.js';
  * Memoised per request; race-safe when two requests create it at once.
  */
 export async function getCallerProfile(deps: RequestDeps, principal: UserPrincipal): Promise<ProfileRow> {
-  return deps.loaders.callerProfile.load({
-    issuer: principal.issuer,
-    subject: principal.subject,
-    displayName: initialDisplayName(principal.name),
-  });
+  return deps.loaders.callerProfile.load({ issuer: principal.issuer, subject: principal.subject, claimedName: principal.name });
 }
 
 /** `Query.me`: the caller's profile for a user principal; null for clients and anonymous callers. */
@@ -45,7 +41,7 @@ export async function updateProfile(
   const updated = await updateProfileById(deps.db, profile.id, patch, timestamp(deps));
   if (updated === undefined) throw new Error(`Profile ${profile.id} vanished during update`);
   deps.loaders.profileById.clear(updated.id).prime(updated.id, updated);
-  const key = { issuer: principal.issuer, subject: principal.subject, displayName: updated.display_name };
+  const key = { issuer: principal.issuer, subject: principal.subject, claimedName: principal.name };
   deps.loaders.callerProfile.clear(key).prime(key, updated);
   return updated;
 }
