@@ -1,4 +1,4 @@
-import { type ApolloServerPlugin, type GraphQLRequestContext, HeaderMap } from '@apollo/server';
+import { type ApolloServerPlugin, type GraphQLRequestContext, type GraphQLRequestListener, HeaderMap } from '@apollo/server';
 import { type FragmentDefinitionNode, GraphQLError, Kind } from 'graphql';
 import type { Principal } from '../auth/principal.js';
 import { bearerChallenge, dpopChallenge, joinChallenges } from '../http/www-authenticate.js';
@@ -59,38 +59,40 @@ function logDenials(log: Logger, principal: Principal, plan: OperationPlan, mode
 export function authorizationPlugin(options: AuthorizationPluginOptions): ApolloServerPlugin<PluginContext> {
   const mode = options.mode ?? 'filter';
   const cache = new PlanCache();
+  // The same listener serves every request: it keeps no per-request state.
+  const listener: GraphQLRequestListener<PluginContext> = {
+    async responseForOperation(rc) {
+      const { contextValue, operation, schema } = rc;
+      const variables = coerceVariables(schema, operation, rc.request.variables);
+      // Invalid variables: execution answers with the coercion error before any resolver runs.
+      if (variables === undefined) return null;
+      let plan: OperationPlan;
+      try {
+        plan = cache.getOrCompute(rc.document, operation, contextValue.principal, variables, () =>
+          planOperation({ schema, index: options.index, guard: contextValue.guard, operation, fragments: fragmentsOf(rc.document), variables }),
+        );
+      } catch (error) {
+        // e.g. `@include(if: $v)` with `$v` null: execution raises the same GraphQL error before
+        // resolving anything, so let it answer.
+        if (error instanceof GraphQLError) return null;
+        throw error;
+      }
+      if (plan.denied.length === 0) return null;
+      logDenials(contextValue.log, contextValue.principal, plan, mode);
+      if (mode === 'dry-run') return null;
+
+      const deniedRoots = plan.rootFields.filter((r) => !r.decision.allowed);
+      const reject =
+        (deniedRoots.length > 0 && deniedRoots.length === plan.rootFields.length) ||
+        (plan.operationType === 'mutation' && deniedRoots.length > 0) ||
+        (mode === 'reject' && plan.denied.some((d) => !d.conditional));
+      if (!reject) return null;
+      return rejection(contextValue.principal, plan, options);
+    },
+  };
   return {
     async requestDidStart() {
-      return {
-        async responseForOperation(rc) {
-          const { contextValue, operation, schema } = rc;
-          const variables = coerceVariables(schema, operation, rc.request.variables);
-          // Invalid variables: execution answers with the coercion error before any resolver runs.
-          if (variables === undefined) return null;
-          let plan: OperationPlan;
-          try {
-            plan = cache.getOrCompute(rc.document, operation, contextValue.principal, variables, () =>
-              planOperation({ schema, index: options.index, guard: contextValue.guard, operation, fragments: fragmentsOf(rc.document), variables }),
-            );
-          } catch (error) {
-            // e.g. `@include(if: $v)` with `$v` null: execution raises the same GraphQL error before
-            // resolving anything, so let it answer.
-            if (error instanceof GraphQLError) return null;
-            throw error;
-          }
-          if (plan.denied.length === 0) return null;
-          logDenials(contextValue.log, contextValue.principal, plan, mode);
-          if (mode === 'dry-run') return null;
-
-          const deniedRoots = plan.rootFields.filter((r) => !r.decision.allowed);
-          const reject =
-            (deniedRoots.length > 0 && deniedRoots.length === plan.rootFields.length) ||
-            (plan.operationType === 'mutation' && deniedRoots.length > 0) ||
-            (mode === 'reject' && plan.denied.some((d) => !d.conditional));
-          if (!reject) return null;
-          return rejection(contextValue.principal, plan, options);
-        },
-      };
+      return listener;
     },
   };
 }

@@ -35,11 +35,13 @@ export function publicResponseCachePlugin<TContext extends { readonly principal:
   const maxEntries = options.maxEntries ?? 1000;
   const entries = new Map<string, Entry>();
   return {
-    async requestDidStart() {
+    async requestDidStart(rc) {
+      // A request with a token is never served nor stored: no hooks for it at all.
+      if (rc.contextValue.principal.kind !== 'anonymous') return;
       let pending: { key: string; version: number } | undefined;
       return {
         async responseForOperation(rc) {
-          if (rc.contextValue.principal.kind !== 'anonymous' || !isCatalogOnly(rc.operation, options.rootFields)) return null;
+          if (!isCatalogOnly(rc.operation, options.rootFields)) return null;
           const key = `${rc.queryHash}\u0000${rc.operationName ?? ''}\u0000${JSON.stringify(rc.request.variables ?? {})}`;
           const version = await options.readVersion();
           const hit = entries.get(key);
