@@ -1,5 +1,5 @@
 import { type ApolloServerPlugin, type GraphQLRequestContext, type GraphQLRequestListener, HeaderMap } from '@apollo/server';
-import { type FragmentDefinitionNode, GraphQLError, Kind } from 'graphql';
+import { type FragmentDefinitionNode, GraphQLError, Kind, type OperationDefinitionNode } from 'graphql';
 import type { Principal } from '../auth/principal.js';
 import { bearerChallenge, dpopChallenge, joinChallenges } from '../http/www-authenticate.js';
 import type { Logger } from '../logger.js';
@@ -62,7 +62,11 @@ export function authorizationPlugin(options: AuthorizationPluginOptions): Apollo
   // The same listener serves every request: it keeps no per-request state.
   const listener: GraphQLRequestListener<PluginContext> = {
     async responseForOperation(rc) {
-      const { contextValue, operation, schema } = rc;
+      const { contextValue, schema } = rc;
+      // Apollo's type says otherwise, but an operation name the document does not define (or
+      // several operations and no name) leaves it undefined: Apollo then answers 400 itself.
+      const operation = rc.operation as OperationDefinitionNode | undefined;
+      if (operation === undefined) return null;
       const variables = coerceVariables(schema, operation, rc.request.variables);
       // Invalid variables: execution answers with the coercion error before any resolver runs.
       if (variables === undefined) return null;

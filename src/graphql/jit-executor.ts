@@ -1,5 +1,5 @@
 import { type ApolloServerPlugin, type BaseContext, type GraphQLRequestListener, HeaderMap } from '@apollo/server';
-import type { DocumentNode, ExecutionResult, GraphQLSchema } from 'graphql';
+import type { DocumentNode, ExecutionResult, GraphQLSchema, OperationDefinitionNode } from 'graphql';
 import { type CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
 import { type ErrorFormatter, formatExecutionErrors } from './format-errors.js';
 
@@ -61,7 +61,8 @@ export function jitExecutionPlugin<TContext extends BaseContext>(options: JitExe
   // The same listener serves every request: it keeps no per-request state.
   const listener: GraphQLRequestListener<TContext> = {
     async responseForOperation(rc) {
-      if (rc.operation === undefined) return null;
+      // Undefined (whatever Apollo's type says) when the operation name matches none: Apollo answers 400.
+      if ((rc.operation as OperationDefinitionNode | undefined) === undefined) return null;
       const entry = compile(rc.document, rc.operationName, rc.contextValue);
       if (!isCompiledQuery(entry)) return null;
       const result = await entry.query(undefined, rc.contextValue, rc.request.variables ?? {});

@@ -41,7 +41,9 @@ export function publicResponseCachePlugin<TContext extends { readonly principal:
       let pending: { key: string; version: number } | undefined;
       return {
         async responseForOperation(rc) {
-          if (!isCatalogOnly(rc.operation, options.rootFields)) return null;
+          // Undefined for an operation name the document does not define, whatever Apollo's type says.
+          const operation = rc.operation as OperationDefinitionNode | undefined;
+          if (operation === undefined || !isCatalogOnly(operation, options.rootFields)) return null;
           const key = `${rc.queryHash}\u0000${rc.operationName ?? ''}\u0000${JSON.stringify(rc.request.variables ?? {})}`;
           const version = await options.readVersion();
           const hit = entries.get(key);

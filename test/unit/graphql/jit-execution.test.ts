@@ -144,6 +144,10 @@ const cases: [string, { query: string; variables?: Record<string, unknown>; oper
   ['an unknown operation name', { query: 'query A { hello(name: "a") } query B { hello(name: "b") }', operationName: 'C' }],
   ['one of several operations', { query: 'query A { hello(name: "a") } query B { hello(name: "b") }', operationName: 'B' }],
   ['mutation fields in order, one failing', { query: 'mutation { first broken last }' }],
+  [
+    'introspection (what Sandbox asks)',
+    { query: '{ __typename __schema { queryType { name } mutationType { name } types { name kind } } __type(name: "Item") { fields { name type { kind name ofType { kind name } } } } }' },
+  ],
 ];
 
 describe('graphql-jit execution plugin', () => {
