@@ -3,8 +3,8 @@ import type { DocumentNode, ExecutionResult, GraphQLSchema, OperationDefinitionN
 import { type CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
 import { type ErrorFormatter, formatExecutionErrors } from './format-errors.js';
 
-/** Compiled operations kept at most (per document identity; Apollo reuses parsed documents). */
-const MAX_COMPILED = 1000;
+/** Compiled operations kept at most, over all documents and schema variants. */
+const DEFAULT_MAX_COMPILED = 1000;
 
 export interface JitExecutionOptions<TContext> {
   /** The schema operations are validated against and, by default, compiled against. */
@@ -17,7 +17,17 @@ export interface JitExecutionOptions<TContext> {
   readonly schemaFor?: (context: TContext) => { readonly key: string; readonly schema: GraphQLSchema } | undefined;
   /** The server's `formatError`, applied to execution errors as Apollo Server applies it. Default: none. */
   readonly formatError?: ErrorFormatter;
+  /**
+   * Compiled operations kept at most, counting each document × operation name × schema variant
+   * (callers of many scope sets each get their own); past it the oldest documents go. Default: 1000.
+   */
+  readonly maxCompiled?: number;
 }
+
+export type JitExecutionPlugin<TContext extends BaseContext> = ApolloServerPlugin<TContext> & {
+  /** Compiled operations held now. */
+  compiledOperations(): number;
+};
 
 /**
  * Executes operations with graphql-jit: each operation is compiled once into a specialised
@@ -38,23 +48,28 @@ export interface JitExecutionOptions<TContext> {
  * promoted: ten times the bytes promoted per scavenge and 2.5 times the pause (measured with
  * `--trace-gc-nvp` on Q1), a few percent of all CPU time on small queries.
  */
-export function jitExecutionPlugin<TContext extends BaseContext>(options: JitExecutionOptions<TContext>): ApolloServerPlugin<TContext> {
+export function jitExecutionPlugin<TContext extends BaseContext>(options: JitExecutionOptions<TContext>): JitExecutionPlugin<TContext> {
+  const maxCompiled = options.maxCompiled ?? DEFAULT_MAX_COMPILED;
+  // Per document (first compiled first), per operation name and schema variant.
   const compiled = new Map<DocumentNode, Map<string, CompiledQuery | ExecutionResult>>();
+  let count = 0;
   const formatError: ErrorFormatter = options.formatError ?? ((formatted) => formatted);
 
   const compile = (document: DocumentNode, operationName: string | null, context: TContext): CompiledQuery | ExecutionResult => {
-    let byName = compiled.get(document);
-    if (!byName) {
-      if (compiled.size >= MAX_COMPILED) compiled.delete(compiled.keys().next().value as DocumentNode);
-      compiled.set(document, (byName = new Map()));
-    }
     const variant = options.schemaFor?.(context);
     const key = variant === undefined ? (operationName ?? '') : `${operationName ?? ''}\u0000${variant.key}`;
-    let entry = byName.get(key);
-    if (!entry) {
-      entry = compileQuery(variant?.schema ?? options.schema, document, operationName ?? undefined);
-      byName.set(key, entry);
+    const found = compiled.get(document)?.get(key);
+    if (found !== undefined) return found;
+    const entry = compileQuery(variant?.schema ?? options.schema, document, operationName ?? undefined);
+    while (count >= maxCompiled && compiled.size > 0) {
+      const [oldest, entries] = compiled.entries().next().value as [DocumentNode, Map<string, unknown>];
+      compiled.delete(oldest);
+      count -= entries.size;
     }
+    let byKey = compiled.get(document);
+    if (byKey === undefined) compiled.set(document, (byKey = new Map()));
+    byKey.set(key, entry);
+    count += 1;
     return entry;
   };
 
@@ -84,8 +99,10 @@ export function jitExecutionPlugin<TContext extends BaseContext>(options: JitExe
       return {
         async serverWillStop() {
           compiled.clear();
+          count = 0;
         },
       };
     },
+    compiledOperations: () => count,
   };
 }
