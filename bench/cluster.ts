@@ -132,6 +132,7 @@ async function primary(): Promise<void> {
         heapUsed: own.heapUsed + stats.reduce((sum, s) => sum + s.heapUsed, 0),
         sqlStatements: stats.reduce((sum, s) => sum + s.sqlStatements, 0),
         cpuMicros: ownCpu.user + ownCpu.system + stats.reduce((sum, s) => sum + s.cpuMicros, 0),
+        gcMicros: stats.reduce((sum, s) => sum + s.gcMicros, 0),
       });
     });
   });

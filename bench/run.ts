@@ -72,7 +72,7 @@ function logCell(label: string, cell: Cell): void {
   }
   const r = cell.result;
   const rounds = r.roundRps.length > 1 ? `; rounds ${r.roundRps.map((x) => x.toFixed(0)).join(' / ')}` : '';
-  const cpu = Number.isFinite(r.cpuPerRequestUs) ? `  server CPU ${r.cpuPerRequestUs.toFixed(0).padStart(5)} µs/req` : '';
+  const cpu = Number.isFinite(r.cpuPerRequestUs) ? `  server CPU ${r.cpuPerRequestUs.toFixed(0).padStart(5)} µs/req, GC ${r.gcPerRequestUs.toFixed(1).padStart(5)}` : '';
   log(`  ${label.padEnd(28)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50.toFixed(2).padStart(7)} ms  p99 ${r.p99.toFixed(2).padStart(7)} ms${cpu}  (${r.requests} requests, ${r.sampled} checked${rounds})`);
 }
 
@@ -91,7 +91,7 @@ async function cells(operation: Operation, targets: readonly Target[], label: (t
       const before = record ? await t.server.stats() : undefined;
       const run = await drive({ ...options(t), durationSec });
       const after = record ? await t.server.stats() : undefined;
-      if (record) runs.get(t)!.push({ ...run, serverCpuMicros: after!.cpuMicros - before!.cpuMicros });
+      if (record) runs.get(t)!.push({ ...run, serverCpuMicros: after!.cpuMicros - before!.cpuMicros, serverGcMicros: after!.gcMicros - before!.gcMicros });
     } catch (error) {
       if (!(error instanceof CellError)) throw error;
       failed.set(t, error.message);

@@ -10,12 +10,19 @@
  * `stats` (RSS, heap, SQL statements so far) and `shutdown`. Exits when the parent goes away.
  */
 import { rmSync } from 'node:fs';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { type ChildMessage, type ReadyMessage, type Variant, VARIANTS, isParentMessage } from './lib/protocol.js';
 import { sqlStatementCount, startAuthnOnly, startPlain, startProject } from './lib/servers.js';
 
 function send(message: ChildMessage): void {
   process.send?.(message);
 }
+
+/** Garbage collection pause time since start, microseconds. */
+let gcMicros = 0;
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) gcMicros += entry.duration * 1000;
+}).observe({ entryTypes: ['gc'] });
 
 async function main(): Promise<void> {
   const variant = process.argv[2] as Variant;
@@ -47,7 +54,7 @@ async function main(): Promise<void> {
     if (message.gc && gc) gc();
     const memory = process.memoryUsage();
     const cpu = process.cpuUsage();
-    send({ type: 'stats', id: message.id, rss: memory.rss, heapUsed: memory.heapUsed, sqlStatements: sqlStatementCount(), cpuMicros: cpu.user + cpu.system });
+    send({ type: 'stats', id: message.id, rss: memory.rss, heapUsed: memory.heapUsed, sqlStatements: sqlStatementCount(), cpuMicros: cpu.user + cpu.system, gcMicros });
   });
   // The parent (or a cluster's primary) went away: never outlive it.
   process.on('disconnect', () => shutdown(0));

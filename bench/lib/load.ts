@@ -55,6 +55,8 @@ export interface RawRun {
   readonly sampled: number;
   /** CPU time the server process used during the run (user + system), microseconds, when measured. */
   readonly serverCpuMicros?: number;
+  /** Time the server process spent in garbage collection pauses during the run, microseconds, when measured. */
+  readonly serverGcMicros?: number;
 }
 
 /** A cell's figures, over all its runs (rounds). */
@@ -70,6 +72,8 @@ export interface LoadResult {
   readonly roundRps: readonly number[];
   /** Server CPU time per response (user + system), microseconds; NaN when not measured. */
   readonly cpuPerRequestUs: number;
+  /** Server time in garbage collection pauses per response, microseconds; NaN when not measured. */
+  readonly gcPerRequestUs: number;
 }
 
 /** A wrong response or a failed request: the cell's figures are not to be used. */
@@ -145,6 +149,17 @@ export async function drive(options: LoadOptions): Promise<RawRun> {
   return { requests: result.requests.total, durationSec: result.duration, latencies: latencies.subarray(0, count).sort(), sampled };
 }
 
+/** A server figure summed over the runs, per response; NaN when a run did not measure it. */
+function perRequest(runs: readonly RawRun[], requests: number, figure: (run: RawRun) => number | undefined): number {
+  let total = 0;
+  for (const run of runs) {
+    const value = figure(run);
+    if (value === undefined) return NaN;
+    total += value;
+  }
+  return total / requests;
+}
+
 /** Throughput over all runs, latency percentiles over all their responses. */
 export function summarize(runs: readonly RawRun[]): LoadResult {
   const requests = runs.reduce((sum, r) => sum + r.requests, 0);
@@ -164,7 +179,8 @@ export function summarize(runs: readonly RawRun[]): LoadResult {
     p99: percentile(all, 0.99),
     sampled: runs.reduce((sum, r) => sum + r.sampled, 0),
     roundRps: runs.map((r) => r.requests / r.durationSec),
-    cpuPerRequestUs: runs.every((r) => r.serverCpuMicros !== undefined) ? runs.reduce((sum, r) => sum + r.serverCpuMicros!, 0) / requests : NaN,
+    cpuPerRequestUs: perRequest(runs, requests, (r) => r.serverCpuMicros),
+    gcPerRequestUs: perRequest(runs, requests, (r) => r.serverGcMicros),
   };
 }
 

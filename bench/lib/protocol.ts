@@ -47,6 +47,8 @@ export interface StatsMessage {
   readonly sqlStatements: number;
   /** CPU time the process has used since start (`process.cpuUsage()`, user + system), microseconds (summed over workers). */
   readonly cpuMicros: number;
+  /** Time spent in garbage collection pauses since start (`gc` performance entries), microseconds (summed over workers). */
+  readonly gcMicros: number;
 }
 
 export interface ErrorMessage {

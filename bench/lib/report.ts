@@ -84,9 +84,9 @@ function roundRange(a: Cell | undefined, b: Cell | undefined): string {
 }
 
 function cellColumns(cell: Cell | undefined): string[] {
-  if (cell === undefined) return ['—', '—', '—', '—'];
-  if (!cell.ok) return [`**aborted**: ${cell.error.replace(/\|/g, '\\|').slice(0, 160)}`, '', '', ''];
-  return [fmt(cell.result.rps), ms(cell.result.p50), ms(cell.result.p99), fmt(cell.result.cpuPerRequestUs)];
+  if (cell === undefined) return ['—', '—', '—', '—', '—'];
+  if (!cell.ok) return [`**aborted**: ${cell.error.replace(/\|/g, '\\|').slice(0, 160)}`, '', '', '', ''];
+  return [fmt(cell.result.rps), ms(cell.result.p50), ms(cell.result.p99), fmt(cell.result.cpuPerRequestUs), fmt(cell.result.gcPerRequestUs, 1)];
 }
 
 /**
@@ -129,8 +129,8 @@ export function renderReport(info: RunInfo, rows: readonly ThroughputRow[], stat
     '',
     '### Throughput and latency',
     '',
-    '| query | server | req/s | p50 ms | p99 ms | server CPU µs/req | vs baseline (req/s) | vs baseline (req/s, median of paired rounds) | vs baseline (CPU/req) |',
-    '|---|---|--:|--:|--:|--:|--:|--:|--:|',
+    '| query | server | req/s | p50 ms | p99 ms | server CPU µs/req | GC pauses µs/req | vs baseline (req/s) | vs baseline (req/s, median of paired rounds) | vs baseline (CPU/req) |',
+    '|---|---|--:|--:|--:|--:|--:|--:|--:|--:|',
   );
   for (const row of rows) {
     for (const [variant, cell] of Object.entries(row.cells) as [Variant, Cell][]) {
@@ -185,7 +185,7 @@ export function renderReport(info: RunInfo, rows: readonly ThroughputRow[], stat
     );
   }
   if (cluster) {
-    out.push('', `### node:cluster, Q2 on the project`, '', '| processes | req/s | p50 ms | p99 ms | server CPU µs/req (all processes) | vs 1 process |', '|---|--:|--:|--:|--:|--:|');
+    out.push('', `### node:cluster, Q2 on the project`, '', '| processes | req/s | p50 ms | p99 ms | server CPU µs/req (all processes) | GC pauses µs/req | vs 1 process |', '|---|--:|--:|--:|--:|--:|--:|');
     out.push(`| 1 (from the table above) | ${cellColumns(cluster.single).join(' | ')} | 1.00× |`);
     out.push(`| ${cluster.workers} workers (bench/cluster.ts) | ${cellColumns(cluster.cell).join(' | ')} | ${ratio(cluster.cell, cluster.single)} |`);
   }
