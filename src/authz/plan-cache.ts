@@ -1,5 +1,6 @@
 import { type DocumentNode, Kind, type OperationDefinitionNode, visit } from 'graphql';
 import type { Principal } from '../auth/principal.js';
+import { setBounded } from '../bounded-map.js';
 import type { OperationPlan } from './operation-plan.js';
 import { principalShapeKey } from './principal-shape.js';
 
@@ -38,9 +39,7 @@ export class PlanCache {
     for (const name of entry.vars) key += `\u0000${JSON.stringify(variables?.[name])}`;
     let plan = entry.plans.get(key);
     if (!plan) {
-      plan = compute();
-      if (entry.plans.size >= this.#maxEntries) entry.plans.delete(entry.plans.keys().next().value as string);
-      entry.plans.set(key, plan);
+      plan = setBounded(entry.plans, key, compute(), this.#maxEntries);
     }
     return plan;
   }

@@ -1,5 +1,6 @@
 import type { CompiledQuery, Compilable, Kysely } from 'kysely';
 
+import { setBounded } from '../bounded-map.js';
 import type { DatabaseSchema } from './database-schema.js';
 
 type Db = Kysely<DatabaseSchema>;
@@ -85,12 +86,7 @@ export function preparedQuery<Row>(build: (db: Db, $: Placeholders, args: readon
       let shapes = byDialect.get(adapter);
       if (shapes === undefined) byDialect.set(adapter, (shapes = new Map()));
       const shape = shapeOf(args);
-      let prepared = shapes.get(shape);
-      if (prepared === undefined) {
-        if (shapes.size >= MAX_SHAPES) shapes.delete(shapes.keys().next().value as string);
-        prepared = compile(db, args);
-        shapes.set(shape, prepared);
-      }
+      const prepared = shapes.get(shape) ?? setBounded(shapes, shape, compile(db, args), MAX_SHAPES);
       const parameters = prepared.sources.map((source) => ('constant' in source ? source.constant : source.element < 0 ? args[source.index] : (args[source.index] as readonly unknown[])[source.element]));
       const result = await db.executeQuery<Row>({ ...prepared.query, parameters } as CompiledQuery<Row>);
       return result.rows;

@@ -1,6 +1,8 @@
 import type SQLite from 'better-sqlite3';
 import type { SqliteDatabase, SqliteStatement } from 'kysely';
 
+import { setBounded } from '../bounded-map.js';
+
 /** Prepared statements kept per SQLite connection, by SQL text. */
 export const STATEMENT_CACHE_SIZE = 500;
 
@@ -76,13 +78,7 @@ export function cachedStatements(connection: SQLite.Database, maxStatements: num
     prepare(sql: string) {
       // Cheap insurance beside the width check: forget every statement after DDL (migrations).
       if (SCHEMA_CHANGE.test(sql)) statements.clear();
-      let statement = statements.get(sql);
-      if (statement === undefined) {
-        if (statements.size >= maxStatements) statements.delete(statements.keys().next().value as string);
-        statement = wrapStatement(connection.prepare(sql));
-        statements.set(sql, statement);
-      }
-      return statement;
+      return statements.get(sql) ?? setBounded(statements, sql, wrapStatement(connection.prepare(sql)), maxStatements);
     },
   };
 }

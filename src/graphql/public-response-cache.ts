@@ -1,6 +1,7 @@
 import { type ApolloServerPlugin, HeaderMap } from '@apollo/server';
 import { type FormattedExecutionResult, Kind, type OperationDefinitionNode } from 'graphql';
 import type { Principal } from '../auth/principal.js';
+import { setBounded } from '../bounded-map.js';
 
 export interface PublicResponseCacheOptions {
   /** Root fields whose whole subtree is public and depends only on catalog data. */
@@ -56,9 +57,8 @@ export function publicResponseCachePlugin<TContext extends { readonly principal:
         async willSendResponse(rc) {
           const body = rc.response.body;
           if (!pending || body.kind !== 'single' || body.singleResult.errors || (rc.response.http.status ?? 200) !== 200) return;
-          entries.delete(pending.key);
-          if (entries.size >= maxEntries) entries.delete(entries.keys().next().value as string);
-          entries.set(pending.key, { version: pending.version, result: structuredClone(body.singleResult) });
+          entries.delete(pending.key); // stored again as the newest
+          setBounded(entries, pending.key, { version: pending.version, result: structuredClone(body.singleResult) }, maxEntries);
         },
       };
     },

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 
+import { setBounded } from '../../bounded-map.js';
 import type { DatabaseSchema, ProductRow } from '../../db/database-schema.js';
 import { findProductsByIds, readCatalogVersion } from './product-repository.js';
 
@@ -56,7 +57,7 @@ export class ProductRowCache {
     for (const row of fetched) {
       const frozen = Object.freeze(row);
       found.push(frozen);
-      if (store) this.#remember(frozen);
+      if (store) setBounded(this.#rows, frozen.id, frozen, this.#maxEntries);
     }
     return found;
   }
@@ -64,10 +65,5 @@ export class ProductRowCache {
   /** Rows currently held. */
   get size(): number {
     return this.#rows.size;
-  }
-
-  #remember(row: ProductRow): void {
-    if (this.#rows.size >= this.#maxEntries && !this.#rows.has(row.id)) this.#rows.delete(this.#rows.keys().next().value as number);
-    this.#rows.set(row.id, row);
   }
 }
