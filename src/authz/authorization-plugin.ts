@@ -1,7 +1,8 @@
 import { type ApolloServerPlugin, type GraphQLRequestContext, type GraphQLRequestListener, HeaderMap } from '@apollo/server';
-import { type FragmentDefinitionNode, GraphQLError, Kind, type OperationDefinitionNode } from 'graphql';
+import { type FragmentDefinitionNode, GraphQLError, Kind } from 'graphql';
 import type { Principal } from '../auth/principal.js';
 import { bearerChallenge, dpopChallenge, joinChallenges } from '../http/www-authenticate.js';
+import { resolvedOperation } from '../resolved-operation.js';
 import type { Logger } from '../logger.js';
 import type { AuthorizationIndex } from './authorization-index.js';
 import { denialError } from './denial-error.js';
@@ -63,9 +64,7 @@ export function authorizationPlugin(options: AuthorizationPluginOptions): Apollo
   const listener: GraphQLRequestListener<PluginContext> = {
     async responseForOperation(rc) {
       const { contextValue, schema } = rc;
-      // Apollo's type says otherwise, but an operation name the document does not define (or
-      // several operations and no name) leaves it undefined: Apollo then answers 400 itself.
-      const operation = rc.operation as OperationDefinitionNode | undefined;
+      const operation = resolvedOperation(rc);
       if (operation === undefined) return null;
       const variables = coerceVariables(schema, operation, rc.request.variables);
       // Invalid variables: execution answers with the coercion error before any resolver runs.

@@ -1,6 +1,7 @@
 import { type ApolloServerPlugin, type BaseContext, type GraphQLRequestListener, HeaderMap } from '@apollo/server';
-import type { DocumentNode, ExecutionResult, GraphQLSchema, OperationDefinitionNode } from 'graphql';
+import type { DocumentNode, ExecutionResult, GraphQLSchema } from 'graphql';
 import { type CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
+import { resolvedOperation } from '../resolved-operation.js';
 import { type ErrorFormatter, formatExecutionErrors } from './format-errors.js';
 
 /** Compiled operations kept at most, over all documents and schema variants. */
@@ -76,8 +77,7 @@ export function jitExecutionPlugin<TContext extends BaseContext>(options: JitExe
   // The same listener serves every request: it keeps no per-request state.
   const listener: GraphQLRequestListener<TContext> = {
     async responseForOperation(rc) {
-      // Undefined (whatever Apollo's type says) when the operation name matches none: Apollo answers 400.
-      if ((rc.operation as OperationDefinitionNode | undefined) === undefined) return null;
+      if (resolvedOperation(rc) === undefined) return null;
       const entry = compile(rc.document, rc.operationName, rc.contextValue);
       if (!isCompiledQuery(entry)) return null;
       const result = await entry.query(undefined, rc.contextValue, rc.request.variables ?? {});

@@ -2,6 +2,7 @@ import { type ApolloServerPlugin, HeaderMap } from '@apollo/server';
 import { type FormattedExecutionResult, Kind, type OperationDefinitionNode } from 'graphql';
 import type { Principal } from '../auth/principal.js';
 import { setBounded } from '../bounded-map.js';
+import { resolvedOperation } from '../resolved-operation.js';
 
 export interface PublicResponseCacheOptions {
   /** Root fields whose whole subtree is public and depends only on catalog data. */
@@ -36,14 +37,13 @@ export function publicResponseCachePlugin<TContext extends { readonly principal:
   const maxEntries = options.maxEntries ?? 1000;
   const entries = new Map<string, Entry>();
   return {
-    async requestDidStart(rc) {
+    async requestDidStart(start) {
       // A request with a token is never served nor stored: no hooks for it at all.
-      if (rc.contextValue.principal.kind !== 'anonymous') return;
+      if (start.contextValue.principal.kind !== 'anonymous') return;
       let pending: { key: string; version: number } | undefined;
       return {
         async responseForOperation(rc) {
-          // Undefined for an operation name the document does not define, whatever Apollo's type says.
-          const operation = rc.operation as OperationDefinitionNode | undefined;
+          const operation = resolvedOperation(rc);
           if (operation === undefined || !isCatalogOnly(operation, options.rootFields)) return null;
           const key = `${rc.queryHash}\u0000${rc.operationName ?? ''}\u0000${JSON.stringify(rc.request.variables ?? {})}`;
           const version = await options.readVersion();
