@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
-import type { FastifyRequest } from 'fastify';
+import { type ApolloServer, type BaseContext, HeaderMap, type HTTPGraphQLResponse } from '@apollo/server';
+import Fastify, { type FastifyRequest } from 'fastify';
 
-import { toGraphQLRequest } from '../../../src/http/apollo-handler.js';
+import { apolloHandler, toGraphQLRequest } from '../../../src/http/apollo-handler.js';
 
 const request = (fields: { method?: string; url: string; headers: Record<string, string | string[] | undefined>; body?: unknown }) =>
   ({ method: fields.method ?? 'POST', url: fields.url, raw: { url: fields.url }, headers: fields.headers, body: fields.body }) as unknown as FastifyRequest;
@@ -21,5 +22,37 @@ describe('toGraphQLRequest', () => {
   it('keeps the query string exactly as received, or none', () => {
     expect(toGraphQLRequest(request({ method: 'GET', url: '/graphql?query=%7B%20me%20%7D&x=1', headers: {} })).search).toBe('?query=%7B%20me%20%7D&x=1');
     expect(toGraphQLRequest(request({ url: '/graphql', headers: {} })).search).toBe('');
+  });
+});
+
+describe('apolloHandler', () => {
+  /** An Apollo Server stand-in that answers every request with `response`. */
+  const answering = (response: HTTPGraphQLResponse) =>
+    ({ assertStarted: () => undefined, executeHTTPGraphQLRequest: async () => response }) as unknown as ApolloServer<BaseContext>;
+
+  const serve = async (response: HTTPGraphQLResponse) => {
+    const app = Fastify({ logger: false });
+    app.route({ url: '/graphql', method: ['GET', 'POST'], handler: apolloHandler(answering(response), async () => ({})) });
+    const reply = await app.inject({ method: 'POST', url: '/graphql', payload: { query: '{ x }' } });
+    await app.close();
+    return reply;
+  };
+
+  it('sends a complete body with Apollo’s status and headers', async () => {
+    const reply = await serve({ status: 403, headers: new HeaderMap([['content-type', 'application/json; charset=utf-8'], ['www-authenticate', 'Bearer error="insufficient_scope"']]), body: { kind: 'complete', string: '{"errors":[]}' } });
+    expect(reply.statusCode).toBe(403);
+    expect(reply.headers['www-authenticate']).toBe('Bearer error="insufficient_scope"');
+    expect(reply.body).toBe('{"errors":[]}');
+  });
+
+  it('streams a chunked body (incremental delivery) part by part, status 200 by default', async () => {
+    async function* parts() {
+      yield '--graphql\r\n{"data":{}}';
+      yield '\r\n--graphql--\r\n';
+    }
+    const reply = await serve({ headers: new HeaderMap([['content-type', 'multipart/mixed; boundary="graphql"']]), body: { kind: 'chunked', asyncIterator: parts() } });
+    expect(reply.statusCode).toBe(200);
+    expect(reply.headers['content-type']).toBe('multipart/mixed; boundary="graphql"');
+    expect(reply.body).toBe('--graphql\r\n{"data":{}}\r\n--graphql--\r\n');
   });
 });
