@@ -17,7 +17,7 @@ function counting() {
     },
     compute: (): OperationPlan => {
       calls += 1;
-      return { operationType: 'query', rootFields: [], denied: [], requirement: NO_REQUIREMENT };
+      return { operationType: 'query', rootFields: [], denied: [], deniedUnlisted: 0, requirement: NO_REQUIREMENT };
     },
   };
 }
