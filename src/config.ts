@@ -72,6 +72,44 @@ export type IssuerSettings =
   /** Several (`OAUTH_ISSUERS`); tokens are routed by `iss`. */
   | { readonly kind: 'multiple'; readonly issuers: readonly TrustedIssuerSettings[] };
 
+/** Bounds on one GraphQL operation, each checked before anything executes (README "Limits"). */
+export interface OperationLimits {
+  /** Deepest selection outside introspection (a root field is depth 1). */
+  readonly maxDepth: number;
+  /** Aliased fields in the response, fragments expanded, `__typename` included. */
+  readonly maxAliases: number;
+  /** Response keys of the root selection. */
+  readonly maxRootFields: number;
+  /** Directives on one selection. */
+  readonly maxDirectivesPerField: number;
+  /** Estimated cost (`@cost`, `@listSize`: lists count at their requested or assumed size). */
+  readonly maxCost: number;
+  /** Deepest selection under `__schema` / `__type`, those fields included. */
+  readonly maxIntrospectionDepth: number;
+  /** Lists nested in one introspection path (`types { fields { args } }` is 3). */
+  readonly maxIntrospectionListDepth: number;
+  /** `__schema` / `__type` fields at the root. */
+  readonly maxIntrospectionFields: number;
+}
+
+/** `enforce`: refuse operations over a limit (default); `measure`: log them and let them run. */
+export type LimitsMode = 'enforce' | 'measure';
+
+/** Defaults: every operation in the README, the tests and Sandbox's introspection passes; the known bombs are refused. */
+export const DEFAULT_OPERATION_LIMITS: OperationLimits = Object.freeze({
+  maxDepth: 12,
+  maxAliases: 30,
+  maxRootFields: 20,
+  maxDirectivesPerField: 5,
+  maxCost: 25_000,
+  maxIntrospectionDepth: 18,
+  maxIntrospectionListDepth: 3,
+  maxIntrospectionFields: 3,
+});
+
+/** Default largest document, in lexical tokens (the parser's `maxTokens`). */
+export const DEFAULT_MAX_TOKENS = 5000;
+
 /** Caches shared between replicas. */
 export type SharedCacheSettings = { readonly kind: 'memory' } | { readonly kind: 'redis'; readonly url: string; readonly keyPrefix: string };
 
@@ -107,6 +145,12 @@ export interface Config {
     /** Product rows shared between requests (served per catalog version); 0 disables them. */
     readonly productCacheEntries: number;
   };
+  readonly limits: {
+    readonly mode: LimitsMode;
+    /** Largest document in lexical tokens; a larger one is refused before it is parsed. */
+    readonly maxTokens: number;
+    readonly operation: OperationLimits;
+  };
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -141,6 +185,16 @@ export const ENVIRONMENT_VARIABLES = {
   PRODUCT_CACHE_ENTRIES: 'Product rows kept in memory for every request, served only while the catalog version is unchanged (default 10000; 0 disables).',
   AUTHZ_MODE: 'filter (default: denied fields null with errors) | reject (any denial rejects the operation) | dry-run (log only).',
   LOG_LEVEL: 'fatal | error | warn | info | debug | trace | silent (default info).',
+  GRAPHQL_LIMITS_MODE: 'enforce (default: operations over a limit are refused with 400) | measure (they run, and one warn line says what would have been refused).',
+  GRAPHQL_MAX_TOKENS: 'Largest document in lexical tokens, refused before parsing (default 5000).',
+  GRAPHQL_MAX_DEPTH: 'Deepest selection outside introspection; a root field is depth 1 (default 12).',
+  GRAPHQL_MAX_ALIASES: 'Aliased fields in the response, fragments expanded, __typename included (default 30).',
+  GRAPHQL_MAX_ROOT_FIELDS: 'Response keys of the root selection (default 20).',
+  GRAPHQL_MAX_DIRECTIVES: 'Directives on one selection (default 5).',
+  GRAPHQL_MAX_COST: 'Estimated cost from @cost/@listSize: objects 1, scalars 0, lists times their size (default 25000).',
+  GRAPHQL_INTROSPECTION_MAX_DEPTH: 'Deepest selection under __schema/__type (default 18; full introspection is 15).',
+  GRAPHQL_INTROSPECTION_MAX_LIST_DEPTH: 'Lists nested in one introspection path (default 3, as in types { fields { args } }).',
+  GRAPHQL_INTROSPECTION_MAX_FIELDS: '__schema/__type fields at the root, aliases counted (default 3).',
 } as const;
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -448,6 +502,20 @@ export function loadConfig(env: Env, projectRoot: string): Config {
       catalogCacheEntries: integer(env, 'CATALOG_CACHE_ENTRIES', 1000, 0, 100_000),
       productCacheEntries: integer(env, 'PRODUCT_CACHE_ENTRIES', 10_000, 0, 1_000_000),
     },
+    limits: Object.freeze({
+      mode: oneOf(env, 'GRAPHQL_LIMITS_MODE', ['enforce', 'measure'] as const, 'enforce'),
+      maxTokens: integer(env, 'GRAPHQL_MAX_TOKENS', DEFAULT_MAX_TOKENS, 10, 1_000_000),
+      operation: Object.freeze({
+        maxDepth: integer(env, 'GRAPHQL_MAX_DEPTH', DEFAULT_OPERATION_LIMITS.maxDepth, 1, 1000),
+        maxAliases: integer(env, 'GRAPHQL_MAX_ALIASES', DEFAULT_OPERATION_LIMITS.maxAliases, 0, 100_000),
+        maxRootFields: integer(env, 'GRAPHQL_MAX_ROOT_FIELDS', DEFAULT_OPERATION_LIMITS.maxRootFields, 1, 10_000),
+        maxDirectivesPerField: integer(env, 'GRAPHQL_MAX_DIRECTIVES', DEFAULT_OPERATION_LIMITS.maxDirectivesPerField, 0, 1000),
+        maxCost: integer(env, 'GRAPHQL_MAX_COST', DEFAULT_OPERATION_LIMITS.maxCost, 1, 1_000_000_000),
+        maxIntrospectionDepth: integer(env, 'GRAPHQL_INTROSPECTION_MAX_DEPTH', DEFAULT_OPERATION_LIMITS.maxIntrospectionDepth, 1, 1000),
+        maxIntrospectionListDepth: integer(env, 'GRAPHQL_INTROSPECTION_MAX_LIST_DEPTH', DEFAULT_OPERATION_LIMITS.maxIntrospectionListDepth, 1, 100),
+        maxIntrospectionFields: integer(env, 'GRAPHQL_INTROSPECTION_MAX_FIELDS', DEFAULT_OPERATION_LIMITS.maxIntrospectionFields, 0, 1000),
+      }),
+    }),
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
   });
 }

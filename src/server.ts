@@ -15,6 +15,7 @@ import { authenticate } from './graphql/auth-context.js';
 import { readCatalogVersion } from './domain/catalog/product-repository.js';
 import { ProductRowCache } from './domain/catalog/product-row-cache.js';
 import { createApollo } from './graphql/apollo-server.js';
+import { assertDocumentSize } from './graphql/document-size.js';
 import { publicResponseCachePlugin } from './graphql/public-response-cache.js';
 import { type RequestContext, createRequestContext } from './graphql/context.js';
 import { buildSchema } from './graphql/schema.js';
@@ -145,6 +146,7 @@ async function startHttp(config: Config, deps: ServerDeps, database: Database, o
     ...challenge,
     dpopAlgorithms: dpop.algorithms,
     logger: app.log as unknown as Logger,
+    limits: config.limits,
     plugins: [
       landingPage,
       ...(config.graphql.catalogCacheEntries > 0
@@ -158,6 +160,7 @@ async function startHttp(config: Config, deps: ServerDeps, database: Database, o
   const products = config.graphql.productCacheEntries > 0 ? new ProductRowCache({ maxEntries: config.graphql.productCacheEntries }) : undefined;
   const context = async (request: import('fastify').FastifyRequest): Promise<RequestContext> => {
     const log = request.log as unknown as Logger; // pino's child logger satisfies Logger structurally
+    assertDocumentSize(request, config.limits.maxTokens);
     const credentials = {
       headers: request.headers,
       rawHeaders: request.raw.rawHeaders ?? [],

@@ -1,13 +1,13 @@
-import { type ApolloServerPlugin, type GraphQLRequestContext, type GraphQLRequestListener, HeaderMap } from '@apollo/server';
-import { type FragmentDefinitionNode, GraphQLError, Kind } from 'graphql';
+import { type ApolloServerPlugin, type GraphQLRequestListener, HeaderMap } from '@apollo/server';
+import { GraphQLError } from 'graphql';
 import type { Principal } from '../auth/principal.js';
 import { bearerChallenge, dpopChallenge, joinChallenges } from '../http/www-authenticate.js';
-import { resolvedOperation } from '../resolved-operation.js';
 import type { Logger } from '../logger.js';
 import type { AuthorizationIndex } from './authorization-index.js';
 import { denialError } from './denial-error.js';
 import type { AuthorizationContext, AuthorizationMode } from './field-guard.js';
-import { type OperationPlan, coerceVariables, planOperation } from './operation-plan.js';
+import { OperationAnalyzer } from './operation-analyzer.js';
+import { type OperationPlan, planAnalysedOperation } from './operation-plan.js';
 import { PlanCache } from './plan-cache.js';
 import { evaluate } from './requirement.js';
 
@@ -21,19 +21,13 @@ export interface AuthorizationPluginOptions {
   readonly resourceMetadataUrl: string;
   /** DPoP proof algorithms, when DPoP is accepted (RFC 9449 §7.1 `algs`). */
   readonly dpopAlgorithms?: readonly string[];
+  /** The shared operation analysis (the operation limits use the same). Default: one of its own. */
+  readonly analyzer?: OperationAnalyzer;
 }
 
 interface PluginContext extends AuthorizationContext {
   readonly requestId: string;
   readonly log: Logger;
-}
-
-function fragmentsOf(document: GraphQLRequestContext<PluginContext>['document']): Record<string, FragmentDefinitionNode> {
-  const fragments: Record<string, FragmentDefinitionNode> = {};
-  for (const def of document?.definitions ?? []) {
-    if (def.kind === Kind.FRAGMENT_DEFINITION) fragments[def.name.value] = def;
-  }
-  return fragments;
 }
 
 function logDenials(log: Logger, principal: Principal, plan: OperationPlan, mode: AuthorizationMode): void {
@@ -46,6 +40,9 @@ function logDenials(log: Logger, principal: Principal, plan: OperationPlan, mode
       { event: mode === 'dry-run' ? 'authz.would_deny' : 'authz.denied', ...who, path: d.path, field: d.coordinate, reason: d.denial.reason, missingScopes: d.denial.missingScopes },
       mode === 'dry-run' ? 'field would be denied (dry-run)' : 'field denied',
     );
+  }
+  if (plan.deniedUnlisted > 0) {
+    log.info({ event: mode === 'dry-run' ? 'authz.would_deny' : 'authz.denied', ...who, unlisted: plan.deniedUnlisted }, 'more fields denied than listed');
   }
 }
 
@@ -60,20 +57,19 @@ function logDenials(log: Logger, principal: Principal, plan: OperationPlan, mode
 export function authorizationPlugin(options: AuthorizationPluginOptions): ApolloServerPlugin<PluginContext> {
   const mode = options.mode ?? 'filter';
   const cache = new PlanCache();
+  const analyzer = options.analyzer ?? new OperationAnalyzer(options.index);
   // The same listener serves every request: it keeps no per-request state.
   const listener: GraphQLRequestListener<PluginContext> = {
     async responseForOperation(rc) {
-      const { contextValue, schema } = rc;
-      const operation = resolvedOperation(rc);
-      if (operation === undefined) return null;
-      const variables = coerceVariables(schema, operation, rc.request.variables);
-      // Invalid variables: execution answers with the coercion error before any resolver runs.
-      if (variables === undefined) return null;
+      const { contextValue } = rc;
       let plan: OperationPlan;
       try {
-        plan = cache.getOrCompute(rc.document, operation, contextValue.principal, variables, () =>
-          planOperation({ schema, index: options.index, guard: contextValue.guard, operation, fragments: fragmentsOf(rc.document), variables }),
-        );
+        // Undefined without an operation or with invalid variables: execution answers with that
+        // error before any resolver runs.
+        const analysed = analyzer.forRequest(rc);
+        if (analysed === undefined) return null;
+        const { operation, variables, analysis } = analysed;
+        plan = cache.getOrCompute(rc.document, operation, contextValue.principal, variables, () => planAnalysedOperation(analysis, contextValue.guard));
       } catch (error) {
         // e.g. `@include(if: $v)` with `$v` null: execution raises the same GraphQL error before
         // resolving anything, so let it answer.
@@ -88,7 +84,7 @@ export function authorizationPlugin(options: AuthorizationPluginOptions): Apollo
       const reject =
         (deniedRoots.length > 0 && deniedRoots.length === plan.rootFields.length) ||
         (plan.operationType === 'mutation' && deniedRoots.length > 0) ||
-        (mode === 'reject' && plan.denied.some((d) => !d.conditional));
+        (mode === 'reject' && (plan.deniedUnlisted > 0 || plan.denied.some((d) => !d.conditional)));
       if (!reject) return null;
       return rejection(contextValue.principal, plan, options);
     },

@@ -1,8 +1,12 @@
-import { type DocumentNode, Kind, type OperationDefinitionNode, visit } from 'graphql';
+import type { DocumentNode, OperationDefinitionNode } from 'graphql';
 import type { Principal } from '../auth/principal.js';
 import { setBounded } from '../bounded-map.js';
+import { shapingVariables } from './operation-analyzer.js';
 import type { OperationPlan } from './operation-plan.js';
 import { principalShapeKey } from './principal-shape.js';
+
+/** Plans depend on @skip/@include values only, not on list sizes. */
+const NO_SLICING: ReadonlySet<string> = new Set();
 
 /** Plans kept per operation (distinct scope sets × @skip/@include variable values). */
 const DEFAULT_ENTRIES_PER_OPERATION = 64;
@@ -31,7 +35,7 @@ export class PlanCache {
   ): OperationPlan {
     let entry = this.#byOperation.get(operation);
     if (!entry) {
-      entry = { vars: conditionVariables(document, operation), plans: new Map() };
+      entry = { vars: shapingVariables(document, operation, NO_SLICING), plans: new Map() };
       this.#byOperation.set(operation, entry);
     }
     let key = principalShapeKey(principal);
@@ -43,19 +47,4 @@ export class PlanCache {
     }
     return plan;
   }
-}
-
-/** Names of the variables that @skip/@include read anywhere in the operation or the document's fragments. */
-function conditionVariables(document: DocumentNode | undefined, operation: OperationDefinitionNode): string[] {
-  const names = new Set<string>();
-  const roots = [operation, ...(document?.definitions.filter((d) => d.kind === Kind.FRAGMENT_DEFINITION) ?? [])];
-  for (const root of roots) {
-    visit(root, {
-      Directive(node) {
-        if (node.name.value !== 'skip' && node.name.value !== 'include') return;
-        for (const arg of node.arguments ?? []) if (arg.value.kind === Kind.VARIABLE) names.add(arg.value.name.value);
-      },
-    });
-  }
-  return [...names].sort();
 }

@@ -8,7 +8,9 @@ import type { AuthorizationMode } from '../authz/field-guard.js';
 import { ErrorCode } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { RequestContext } from './context.js';
-import { DEFAULT_EXECUTOR, type ExecutorKind } from '../config.js';
+import { DEFAULT_EXECUTOR, DEFAULT_MAX_TOKENS, DEFAULT_OPERATION_LIMITS, type ExecutorKind, type LimitsMode, type OperationLimits } from '../config.js';
+import { OperationAnalyzer } from '../authz/operation-analyzer.js';
+import { operationLimitsPlugin } from '../authz/operation-limits.js';
 import { jitExecutionPlugin } from './jit-executor.js';
 import type { ErrorFormatter } from './format-errors.js';
 import { principalSchemas } from '../authz/principal-schemas.js';
@@ -27,6 +29,8 @@ export interface ApolloOptions {
   readonly executor?: ExecutorKind;
   /** Leave out the authorization plugin (benchmarks of the layer's cost only). Default: true. */
   readonly authorization?: boolean;
+  /** Operation limits; default: {@link DEFAULT_OPERATION_LIMITS}, {@link DEFAULT_MAX_TOKENS}, `enforce`. */
+  readonly limits?: { readonly mode: LimitsMode; readonly maxTokens: number; readonly operation: OperationLimits };
 }
 
 /**
@@ -36,9 +40,16 @@ export interface ApolloOptions {
  */
 export function createApollo(options: ApolloOptions): ApolloServer<RequestContext> {
   const formatError = errorFormatter(options.logger);
+  const limits = options.limits ?? { mode: 'enforce', maxTokens: DEFAULT_MAX_TOKENS, operation: DEFAULT_OPERATION_LIMITS };
+  // One analysis of each operation, shared by the limits and the authorization plan.
+  const analyzer = new OperationAnalyzer(options.index);
   return new ApolloServer<RequestContext>({
     schema: options.schema,
     includeStacktraceInErrorResponses: false,
+    // A document over the token limit is refused while it is parsed (the HTTP layer refuses it earlier still).
+    parseOptions: { maxTokens: limits.maxTokens },
+    // Apollo's own log lines go through the structured logger, never straight to stderr.
+    logger: apolloLogger(options.logger),
     plugins: [
       ApolloServerPluginCacheControlDisabled(),
       ...(options.authorization === false
@@ -49,15 +60,24 @@ export function createApollo(options: ApolloOptions): ApolloServer<RequestContex
               mode: options.mode,
               realm: options.realm,
               resourceMetadataUrl: options.resourceMetadataUrl,
+              analyzer,
               ...(options.dpopAlgorithms ? { dpopAlgorithms: options.dpopAlgorithms } : {}),
             }),
           ]),
       ...(options.plugins ?? []),
+      // After the catalog response cache: the cost it adds to a response is never stored there.
+      operationLimitsPlugin<RequestContext>({ analyzer, limits: limits.operation, mode: limits.mode }),
       // Last: it answers every operation that no plugin before it has answered.
       ...((options.executor ?? DEFAULT_EXECUTOR) === 'jit' ? [jitExecutionFor(options, formatError)] : []),
     ],
     formatError,
   });
+}
+
+/** Apollo Server's logger interface, written to the structured logger. */
+function apolloLogger(logger: Logger) {
+  const line = (level: 'info' | 'warn' | 'error') => (message?: unknown) => logger[level]({ source: 'apollo-server' }, message instanceof Error ? message.message : String(message));
+  return { debug: () => undefined, info: line('info'), warn: line('warn'), error: line('error') };
 }
 
 /** No stack traces or internal messages in responses: an unexpected error is logged and reported as a bare internal error. */

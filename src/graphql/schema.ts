@@ -4,15 +4,16 @@ import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { DocumentNode } from 'graphql';
 import { gql } from 'graphql-tag';
 import { type AuthorizedSchema, applyAuthorization } from '../authz/authorization-transform.js';
+import { costDirectives } from '../authz/cost-directives.js';
 import { authorizationDirectives } from '../authz/directives.js';
 import { resolvers } from './resolvers/index.js';
 
 const SCHEMA_DIR = fileURLToPath(new URL('../../schema/', import.meta.url));
 
-/** The SDL of schema/*.graphql, in file-name order, with the authorization directives. */
+/** The SDL of schema/*.graphql, in file-name order, with the authorization and cost directives. */
 export function loadTypeDefs(): DocumentNode[] {
   const files = readdirSync(SCHEMA_DIR).filter((f) => f.endsWith('.graphql')).sort();
-  return [authorizationDirectives, ...files.map((f) => gql(readFileSync(SCHEMA_DIR + f, 'utf8')))];
+  return [authorizationDirectives, costDirectives, ...files.map((f) => gql(readFileSync(SCHEMA_DIR + f, 'utf8')))];
 }
 
 /**
