@@ -98,8 +98,8 @@ export type LimitsMode = 'enforce' | 'measure';
 /** Defaults: every operation in the README, the tests and Sandbox's introspection passes; the known bombs are refused. */
 export const DEFAULT_OPERATION_LIMITS: OperationLimits = Object.freeze({
   maxDepth: 12,
-  maxAliases: 30,
-  maxRootFields: 20,
+  maxAliases: 100,
+  maxRootFields: 128,
   maxDirectivesPerField: 5,
   maxCost: 25_000,
   maxIntrospectionDepth: 18,
@@ -188,8 +188,8 @@ export const ENVIRONMENT_VARIABLES = {
   GRAPHQL_LIMITS_MODE: 'enforce (default: operations over a limit are refused with 400) | measure (they run, and one warn line says what would have been refused).',
   GRAPHQL_MAX_TOKENS: 'Largest document in lexical tokens, refused before parsing (default 5000).',
   GRAPHQL_MAX_DEPTH: 'Deepest selection outside introspection; a root field is depth 1 (default 12).',
-  GRAPHQL_MAX_ALIASES: 'Aliased fields in the response, fragments expanded, __typename included (default 30).',
-  GRAPHQL_MAX_ROOT_FIELDS: 'Response keys of the root selection (default 20).',
+  GRAPHQL_MAX_ALIASES: 'Aliased fields in the response, fragments expanded, __typename included (default 100).',
+  GRAPHQL_MAX_ROOT_FIELDS: 'Response keys of the root selection (default 128).',
   GRAPHQL_MAX_DIRECTIVES: 'Directives on one selection (default 5).',
   GRAPHQL_MAX_COST: 'Estimated cost from @cost/@listSize: objects 1, scalars 0, lists times their size (default 25000).',
   GRAPHQL_INTROSPECTION_MAX_DEPTH: 'Deepest selection under __schema/__type (default 18; full introspection is 15).',
