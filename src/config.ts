@@ -91,7 +91,7 @@ export interface Config {
     readonly algorithms: readonly string[];
     /** Accepted JWT `typ` header values (RFC 9068 §2.1). */
     readonly tokenTypes: readonly string[];
-    /** Allowed clock skew for `exp`/`nbf`, seconds. */
+    /** Allowed clock skew for `exp`/`nbf`/`iat`, seconds. */
     readonly clockToleranceSec: number;
     /** Upper bound on caching an active introspection result, seconds (never past the token's `exp`). */
     readonly introspectionCacheTtlSec: number;
@@ -133,7 +133,7 @@ export const ENVIRONMENT_VARIABLES = {
   OAUTH_JWKS_URI: "JWKS URL; discovered from the issuer's RFC 8414 / OpenID metadata when unset.",
   OAUTH_ALGORITHMS: 'Comma-separated accepted JWS algorithms (default RS256,RS384,RS512,PS256,PS384,PS512,ES256,ES384,ES512,EdDSA).',
   OAUTH_TOKEN_TYPES: 'Comma-separated accepted JWT typ values (default at+jwt; Keycloak and Auth0 without RFC 9068 profile: at+jwt,JWT).',
-  OAUTH_CLOCK_TOLERANCE: 'Allowed clock skew for exp/nbf in seconds (default 30, at most 300).',
+  OAUTH_CLOCK_TOLERANCE: 'Allowed clock skew for exp/nbf/iat in seconds (default 30, at most 300).',
   OAUTH_INTROSPECTION_URL: 'RFC 7662 introspection endpoint for opaque tokens (discovered when unset and client credentials are given).',
   OAUTH_CLIENT_ID: 'Client id this server authenticates with at the introspection endpoint.',
   OAUTH_CLIENT_SECRET: 'Client secret for the introspection endpoint.',
