@@ -129,12 +129,19 @@ export interface Config {
     readonly algorithms: readonly string[];
     /** Accepted JWT `typ` header values (RFC 9068 §2.1). */
     readonly tokenTypes: readonly string[];
-    /** Allowed clock skew for `exp`/`nbf`, seconds. */
+    /** Allowed clock skew for `exp`/`nbf`/`iat`, seconds. */
     readonly clockToleranceSec: number;
     /** Upper bound on caching an active introspection result, seconds (never past the token's `exp`). */
     readonly introspectionCacheTtlSec: number;
     /** Timeout of one introspection request, milliseconds. */
     readonly introspectionTimeoutMs: number;
+    /** Tokens whose `iat` is longer ago than this are refused, seconds; undefined: no limit. */
+    readonly maxTokenAgeSec: number | undefined;
+    /** Upper bound on remembering a verified token, seconds, whatever its `exp`; 0 disables the cache. */
+    readonly tokenCacheMaxTtlSec: number;
+    /** In-memory DPoP replay cache (no Redis): unexpired proof ids held in total, and per proof key. */
+    readonly dpopReplayCacheMaxEntries: number;
+    readonly dpopReplayCacheMaxEntriesPerKey: number;
   };
   readonly sharedCache: SharedCacheSettings;
   readonly authorization: { readonly mode: AuthorizationMode };
@@ -170,13 +177,17 @@ export const ENVIRONMENT_VARIABLES = {
   OAUTH_JWKS_URI: "JWKS URL; discovered from the issuer's RFC 8414 / OpenID metadata when unset.",
   OAUTH_ALGORITHMS: 'Comma-separated accepted JWS algorithms (default RS256,RS384,RS512,PS256,PS384,PS512,ES256,ES384,ES512,EdDSA).',
   OAUTH_TOKEN_TYPES: 'Comma-separated accepted JWT typ values (default at+jwt; Keycloak and Auth0 without RFC 9068 profile: at+jwt,JWT).',
-  OAUTH_CLOCK_TOLERANCE: 'Allowed clock skew for exp/nbf in seconds (default 30, at most 300).',
+  OAUTH_CLOCK_TOLERANCE: 'Allowed clock skew for exp/nbf/iat in seconds (default 30, at most 300).',
   OAUTH_INTROSPECTION_URL: 'RFC 7662 introspection endpoint for opaque tokens (discovered when unset and client credentials are given).',
   OAUTH_CLIENT_ID: 'Client id this server authenticates with at the introspection endpoint.',
   OAUTH_CLIENT_SECRET: 'Client secret for the introspection endpoint.',
   OAUTH_INTROSPECT_ALL: 'true: introspect JWTs of the introspecting issuer too, not only opaque tokens (default false).',
   OAUTH_INTROSPECTION_CACHE_TTL: 'Longest time an active introspection result is cached, in seconds (default 60, never past exp; 0 disables).',
   OAUTH_INTROSPECTION_TIMEOUT_MS: 'Timeout of one introspection request in milliseconds (default 5000).',
+  OAUTH_MAX_TOKEN_AGE: 'Refuse tokens issued (iat) longer ago than this many seconds (default unset: no limit; tokens must then carry iat).',
+  OAUTH_TOKEN_CACHE_MAX_TTL: 'Longest time a verified token is remembered, in seconds, whatever its exp (default 300; 0 disables).',
+  DPOP_REPLAY_CACHE_MAX_ENTRIES: 'Without REDIS_URL: unexpired DPoP proof ids held in memory; when full, new proofs get 503 (default 100000).',
+  DPOP_REPLAY_CACHE_MAX_ENTRIES_PER_KEY: 'Without REDIS_URL: unexpired DPoP proof ids held for one proof key (default a tenth of DPOP_REPLAY_CACHE_MAX_ENTRIES).',
   OAUTH_SCOPE_MAP: "JSON scope map for OAUTH_ISSUER: how the issuer spells the API's verb:resource scopes (see README).",
   REDIS_URL: 'redis:// or rediss:// URL; caches (introspection results) are shared between replicas there. Unset: in memory.',
   REDIS_KEY_PREFIX: 'Prefix of every Redis key this server writes (default orders-rs:).',
@@ -494,6 +505,9 @@ export function loadConfig(env: Env, projectRoot: string): Config {
       clockToleranceSec: integer(env, 'OAUTH_CLOCK_TOLERANCE', 30, 0, 300),
       introspectionCacheTtlSec: integer(env, 'OAUTH_INTROSPECTION_CACHE_TTL', 60, 0, 3600),
       introspectionTimeoutMs: integer(env, 'OAUTH_INTROSPECTION_TIMEOUT_MS', 5000, 100, 60_000),
+      maxTokenAgeSec: env['OAUTH_MAX_TOKEN_AGE'] ? integer(env, 'OAUTH_MAX_TOKEN_AGE', 0, 1, 31_536_000) : undefined,
+      tokenCacheMaxTtlSec: integer(env, 'OAUTH_TOKEN_CACHE_MAX_TTL', 300, 0, 86_400),
+      ...dpopReplayCacheBounds(env),
     }),
     sharedCache: sharedCache(env),
     authorization: { mode: oneOf(env, 'AUTHZ_MODE', ['filter', 'reject', 'dry-run'] as const, 'filter') },
@@ -518,6 +532,12 @@ export function loadConfig(env: Env, projectRoot: string): Config {
     }),
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
   });
+}
+
+function dpopReplayCacheBounds(env: Env): { dpopReplayCacheMaxEntries: number; dpopReplayCacheMaxEntriesPerKey: number } {
+  const total = integer(env, 'DPOP_REPLAY_CACHE_MAX_ENTRIES', 100_000, 1, 10_000_000);
+  const perKey = integer(env, 'DPOP_REPLAY_CACHE_MAX_ENTRIES_PER_KEY', Math.ceil(total / 10), 1, total);
+  return { dpopReplayCacheMaxEntries: total, dpopReplayCacheMaxEntriesPerKey: perKey };
 }
 
 /** Every trusted external issuer, whether configured with `OAUTH_ISSUER` or `OAUTH_ISSUERS` (none for the development issuer). */

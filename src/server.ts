@@ -115,6 +115,8 @@ async function startHttp(config: Config, deps: ServerDeps, database: Database, o
     baseUrls: [config.publicUrl],
     replayCache: createDpopReplayCache({
       redisUrl: config.sharedCache.kind === 'redis' ? config.sharedCache.url : undefined,
+      maxEntries: config.auth.dpopReplayCacheMaxEntries,
+      maxEntriesPerKey: config.auth.dpopReplayCacheMaxEntriesPerKey,
       ...(config.sharedCache.kind === 'redis' ? { keyPrefix: `${config.sharedCache.keyPrefix}dpop-jti:` } : {}),
       onError: (error) => app.log.warn({ event: 'dpop.replay_cache_error', error: error.message }, 'DPoP replay cache (Redis) unavailable'),
     }),

@@ -28,6 +28,7 @@ export function principalFromClaims(
   if (sub !== undefined && (typeof sub !== 'string' || sub.length === 0)) throw new TokenError('invalid_claim');
   const clientId = firstString(claims, ['client_id', 'azp', 'cid']);
   const confirmationJkt = confirmationThumbprint(claims['cnf']);
+  const issuedAt = numberClaim(claims['iat']);
 
   const common = {
     issuer,
@@ -35,6 +36,7 @@ export function principalFromClaims(
     scopes: parseScopes(claims),
     audience: Object.freeze(audienceList(claims['aud'])),
     expiresAt: numberClaim(claims['exp']),
+    ...(issuedAt !== undefined ? { issuedAt } : {}),
     tokenId: stringClaim(claims['jti']),
     acr: stringClaim(claims['acr']),
     authTime: numberClaim(claims['auth_time']),

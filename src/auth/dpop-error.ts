@@ -123,18 +123,29 @@ export class DpopRequestError extends OAuthError<DpopRequestErrorReason> {
 }
 
 /**
- * The replay cache cannot be consulted (Redis unreachable): answer HTTP 503. Failing open would
- * let captured proofs be replayed, so the request is refused without judging the proof.
- * `message` is for operators.
+ * Why the replay cache cannot record a proof.
+ *
+ * - `unreachable`: the store (Redis) did not answer.
+ * - `full`: the in-memory store holds as many unexpired proof ids as it may (in total, or for the
+ *   proof's key); it never forgets one early, so it refuses new ones until some expire.
+ */
+export type DpopReplayCacheUnavailableReason = 'unreachable' | 'full';
+
+/**
+ * The replay cache cannot be consulted (Redis unreachable) or cannot remember one more proof (the
+ * in-memory store is full): answer HTTP 503. Failing open would let captured proofs be replayed,
+ * so the request is refused without judging the proof. `message` is for operators.
  */
 export class DpopReplayCacheUnavailableError extends Error {
   static readonly code = 'ERR_DPOP_REPLAY_CACHE_UNAVAILABLE';
   readonly code = DpopReplayCacheUnavailableError.code;
   /** HTTP status to answer with. */
   readonly status = 503;
+  readonly reason: DpopReplayCacheUnavailableReason;
 
-  constructor(message: string, options?: { cause?: unknown }) {
+  constructor(message: string, options?: { cause?: unknown; reason?: DpopReplayCacheUnavailableReason }) {
     super(message, options);
     this.name = 'DpopReplayCacheUnavailableError';
+    this.reason = options?.reason ?? 'unreachable';
   }
 }

@@ -98,7 +98,7 @@ export function createDpopVerifier(options: DpopVerifierOptions): DpopVerifier {
       const ttlSec = Math.max(1, Math.ceil(proof.acceptableUntil - now().getTime() / 1000));
       let first: boolean;
       try {
-        first = await replayCache.markUsed(key, ttlSec);
+        first = await replayCache.markUsed(key, ttlSec, proof.jkt);
       } catch (error) {
         if (error instanceof DpopReplayCacheUnavailableError) throw error;
         throw new DpopReplayCacheUnavailableError('the DPoP replay cache failed', { cause: error });

@@ -10,6 +10,7 @@ import { withMappedScopes, type ScopeMapper } from './scope-map.js';
 import type { SharedCache } from './shared-cache.js';
 import { SingleFlight } from './single-flight.js';
 import { AuthServiceUnavailableError, TokenError, withTokenContext, type TokenErrorContext } from './token-error.js';
+import { checkTokenTimes } from './token-times.js';
 import type { TokenVerifier } from './token-verifier.js';
 
 /** Options for {@link createIntrospectionVerifier}. */
@@ -32,8 +33,13 @@ export interface IntrospectionVerifierOptions {
   cacheTtlSec?: number;
   /** How long an inactive result is cached, in seconds; 0 disables. Default: 10. */
   inactiveCacheTtlSec?: number;
-  /** Leeway for `exp` and `nbf`, in seconds. Default: 30. */
+  /** Leeway for `exp`, `nbf` and `iat`, in seconds. Default: 30. */
   clockToleranceSec?: number;
+  /**
+   * Answers whose `iat` is longer ago than this (plus the leeway) are refused (`too_old`), and
+   * answers without `iat` are refused (`missing_claim`), cached or not. In seconds. Default: none.
+   */
+  maxTokenAgeSec?: number;
   /** Maps the issuer's scope names onto this API's. Default: none. */
   scopeMap?: ScopeMapper;
   /** Timeout for metadata discovery, in milliseconds. Default: 5000. */
@@ -224,7 +230,7 @@ export function createIntrospectionVerifier(options: IntrospectionVerifierOption
         subject: stringMember(result, 'sub'),
       };
       try {
-        check(result, { issuer: options.issuer, audiences, nowSec: now().getTime() / 1000, toleranceSec });
+        check(result, { issuer: options.issuer, audiences, nowSec: now().getTime() / 1000, toleranceSec, maxTokenAgeSec: options.maxTokenAgeSec });
         return withMappedScopes(principalFromClaims(result, options.issuer), options.scopeMap);
       } catch (error) {
         throw withTokenContext(error, context);
@@ -247,8 +253,13 @@ export function createIntrospectionVerifier(options: IntrospectionVerifierOption
 }
 
 /** RFC 7662 §2.2 members of an active answer, checked like RFC 9068 §4 checks a JWT's claims. */
-function check(result: Readonly<Record<string, unknown>>, expected: { issuer: string; audiences: readonly string[]; nowSec: number; toleranceSec: number }): void {
+function check(
+  result: Readonly<Record<string, unknown>>,
+  expected: { issuer: string; audiences: readonly string[]; nowSec: number; toleranceSec: number; maxTokenAgeSec: number | undefined },
+): void {
   const { exp, nbf, iss, aud, scope, token_type: tokenType } = result;
+  // `iat` may not lie ahead, nor (with a maximum age) too far back; no date beyond any Date's.
+  checkTokenTimes(result, expected);
   if (exp !== undefined) {
     if (typeof exp !== 'number' || !Number.isFinite(exp)) throw new TokenError('invalid_claim');
     if (expected.nowSec >= exp + expected.toleranceSec) throw new TokenError('expired');
@@ -299,10 +310,12 @@ function validate(options: IntrospectionVerifierOptions): readonly string[] {
     ['cacheTtlSec', options.cacheTtlSec],
     ['inactiveCacheTtlSec', options.inactiveCacheTtlSec],
     ['clockToleranceSec', options.clockToleranceSec],
+    ['maxTokenAgeSec', options.maxTokenAgeSec],
     ['discoveryTimeoutMs', options.discoveryTimeoutMs],
     ['discoveryRetryMs', options.discoveryRetryMs],
   ] as const) {
     if (value !== undefined && (!Number.isFinite(value) || value < 0)) throw new TypeError(`${name} must be a non-negative number`);
   }
+  if (options.maxTokenAgeSec === 0) throw new TypeError('maxTokenAgeSec must be a positive number');
   return audiences;
 }

@@ -2,7 +2,7 @@ import { MAX_TOKEN_LENGTH } from './bearer.js';
 import { TokenError, withTokenContext } from './token-error.js';
 import type { IssuerStatus, TokenVerifier } from './token-verifier.js';
 import { peekToken, unverifiedContext } from './unverified-token.js';
-import { DEFAULT_CACHE_MAX_ENTRIES, VerifiedTokenCache } from './verified-token-cache.js';
+import { DEFAULT_CACHE_MAX_ENTRIES, DEFAULT_CACHE_MAX_TTL_SEC, VerifiedTokenCache } from './verified-token-cache.js';
 
 /** One authorization server whose tokens are accepted, with the verifiers for them. */
 export interface TrustedIssuer {
@@ -27,6 +27,13 @@ export interface IssuerRouterOptions {
    * kept here (they have their own cache and lifetime). 0 disables it. Default: 10000.
    */
   readonly cacheMaxEntries?: number;
+  /** Longest time a principal is remembered, in seconds, however far away its `exp`; 0 disables. Default: 300. */
+  readonly cacheMaxTtlSec?: number;
+  /**
+   * The issuers' maximum token age, in seconds (as given to their verifiers): a principal is not
+   * remembered once its `iat` is that old, nor at all without `iat`. Default: none.
+   */
+  readonly maxTokenAgeSec?: number | undefined;
   /** Clock for the cache. Default: `() => new Date()`. */
   readonly now?: () => Date;
 }
@@ -54,7 +61,11 @@ export function createIssuerRouter(issuers: readonly TrustedIssuer[], options: I
   const introspecting = issuers.filter((entry) => entry.introspection !== undefined);
   if (introspecting.length > 1) throw new TypeError('at most one issuer may introspect tokens');
   const opaque = introspecting[0];
-  const verified = new VerifiedTokenCache(options.cacheMaxEntries ?? DEFAULT_CACHE_MAX_ENTRIES);
+  const verified = new VerifiedTokenCache({
+    maxEntries: options.cacheMaxEntries ?? DEFAULT_CACHE_MAX_ENTRIES,
+    maxTtlSec: options.cacheMaxTtlSec ?? DEFAULT_CACHE_MAX_TTL_SEC,
+    maxTokenAgeSec: options.maxTokenAgeSec,
+  });
   const now = options.now ?? (() => new Date());
 
   const verifiersOf = (entry: TrustedIssuer): TokenVerifier[] => [entry.jwt, entry.introspection].filter((v): v is TokenVerifier => v !== undefined);

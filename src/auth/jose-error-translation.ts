@@ -18,9 +18,11 @@ function reasonFor(error: unknown): TokenErrorReason {
   };
   switch (code) {
     case 'ERR_JWT_EXPIRED':
-      return 'expired';
+      // jose reports a token older than `maxTokenAge` as expired, naming `iat`.
+      return claim === 'iat' ? 'too_old' : 'expired';
     case 'ERR_JWT_CLAIM_VALIDATION_FAILED':
       if (reason === 'missing') return 'missing_claim';
+      if (claim === 'iat' && reason === 'check_failed') return 'issued_in_future';
       if (claim === 'nbf' && reason === 'check_failed') return 'not_yet_valid';
       if (claim === 'iss' && reason === 'check_failed') return 'wrong_issuer';
       if (claim === 'aud' && reason === 'check_failed') return 'wrong_audience';

@@ -24,6 +24,8 @@ interface TokenPrincipal {
   readonly audience: readonly string[];
   /** Token expiry, seconds since the epoch (undefined when the token has none). */
   readonly expiresAt: number | undefined;
+  /** `iat` of the token, seconds since the epoch; absent when the token has none. */
+  readonly issuedAt?: number;
   /** `jti` when present. */
   readonly tokenId: string | undefined;
   /** `acr` and `auth_time` when present (RFC 9068 §2.2.1). */

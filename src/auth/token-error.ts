@@ -6,6 +6,8 @@ import { OAuthError } from './oauth-error.js';
  * - `malformed`: not a compact JWS, undecodable header or claims.
  * - `too_large`: longer than the accepted maximum; refused before any parsing.
  * - `expired` / `not_yet_valid`: `exp` / `nbf` outside the clock tolerance.
+ * - `issued_in_future`: `iat` later than now plus the clock tolerance.
+ * - `too_old`: `iat` longer ago than the configured maximum token age (plus the tolerance).
  * - `bad_signature`: a key was found but the signature does not verify.
  * - `unknown_key`: no (or more than one) key in the issuer's key set matches `kid`/`alg`.
  * - `wrong_issuer` / `wrong_audience`: `iss` / `aud` are not ours.
@@ -20,6 +22,8 @@ export type TokenErrorReason =
   | 'too_large'
   | 'expired'
   | 'not_yet_valid'
+  | 'issued_in_future'
+  | 'too_old'
   | 'bad_signature'
   | 'unknown_key'
   | 'wrong_issuer'
@@ -36,6 +40,8 @@ const TOKEN_DESCRIPTIONS: Readonly<Record<TokenErrorReason, string>> = {
   too_large: 'token too large',
   expired: 'token expired',
   not_yet_valid: 'token not yet valid',
+  issued_in_future: 'token issued in the future',
+  too_old: 'token too old',
   bad_signature: 'invalid signature',
   unknown_key: 'unknown signing key',
   wrong_issuer: 'wrong issuer',

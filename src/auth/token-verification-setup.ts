@@ -52,10 +52,11 @@ export function setUpTokenVerification(input: TokenVerificationInput): TokenVeri
       algorithms: [...auth.algorithms],
       tokenTypes: [...auth.tokenTypes],
       clockToleranceSec: auth.clockToleranceSec,
+      ...tokenAge(auth),
       scopeMap: mapper(settings.scopeMap, input.catalog, (message) => new ConfigError('OAUTH_SCOPE_MAP', message)),
       cacheMaxEntries: 0, // the router remembers verified tokens
     });
-    const verifier = createIssuerRouter([{ issuer, jwt }]);
+    const verifier = createIssuerRouter([{ issuer, jwt }], routerCache(auth));
     return { verifier, authorizationServers: [issuer], close: async () => verifier.close() };
   }
 
@@ -94,6 +95,7 @@ export function setUpTokenVerification(input: TokenVerificationInput): TokenVeri
               cache: sharedCache(),
               cacheTtlSec: auth.introspectionCacheTtlSec,
               clockToleranceSec: auth.clockToleranceSec,
+              ...tokenAge(auth),
               ...(scopeMap ? { scopeMap } : {}),
               log: input.log,
             }),
@@ -102,7 +104,7 @@ export function setUpTokenVerification(input: TokenVerificationInput): TokenVeri
     };
   });
 
-  const verifier = createIssuerRouter(trusted);
+  const verifier = createIssuerRouter(trusted, routerCache(auth));
   return {
     verifier,
     authorizationServers: issuers.map((entry) => entry.issuer),
@@ -122,9 +124,20 @@ function jwtVerifier(entry: TrustedIssuerSettings, auth: Config['auth'], scopeMa
     tokenTypes: [...entry.tokenTypes],
     ...(entry.requiredClaims !== undefined ? { requiredClaims: [...entry.requiredClaims] } : {}),
     clockToleranceSec: auth.clockToleranceSec,
+    ...tokenAge(auth),
     ...(scopeMap ? { scopeMap } : {}),
     cacheMaxEntries: 0, // the issuer router remembers verified tokens
   });
+}
+
+/** `OAUTH_MAX_TOKEN_AGE`, for every verifier. */
+function tokenAge(auth: Config['auth']): { maxTokenAgeSec?: number } {
+  return auth.maxTokenAgeSec !== undefined ? { maxTokenAgeSec: auth.maxTokenAgeSec } : {};
+}
+
+/** The router's verified-token cache: `OAUTH_TOKEN_CACHE_MAX_TTL`, and never past `OAUTH_MAX_TOKEN_AGE`. */
+function routerCache(auth: Config['auth']): { cacheMaxTtlSec: number; maxTokenAgeSec?: number } {
+  return { cacheMaxTtlSec: auth.tokenCacheMaxTtlSec, ...tokenAge(auth) };
 }
 
 function mapper(spec: ScopeMapSpec | undefined, catalog: readonly string[], fail: (message: string) => ConfigError): ScopeMapper | undefined {

@@ -9,7 +9,8 @@ import type { ClientPrincipal, UserPrincipal } from './principal.js';
 import { createRemoteKeySet } from './remote-key-set.js';
 import { withMappedScopes, type ScopeMapper } from './scope-map.js';
 import { AuthServiceUnavailableError, TokenError } from './token-error.js';
-import { DEFAULT_CACHE_MAX_ENTRIES, VerifiedTokenCache } from './verified-token-cache.js';
+import { checkTokenTimes } from './token-times.js';
+import { DEFAULT_CACHE_MAX_ENTRIES, DEFAULT_CACHE_MAX_TTL_SEC, VerifiedTokenCache } from './verified-token-cache.js';
 
 /** Asymmetric JWS algorithms a verifier may accept. HMAC and `none` are never accepted (RFC 8725 §3.1). */
 export const ASYMMETRIC_ALGORITHMS: readonly string[] = Object.freeze([
@@ -55,8 +56,14 @@ export interface TokenVerifierOptions {
    * prefix (RFC 8725 §3.11). Default: `at+jwt` (RFC 9068 §4).
    */
   tokenTypes?: string[];
-  /** Leeway for `exp` and `nbf`, in seconds. Default: 30. */
+  /** Leeway for `exp`, `nbf` and `iat`, in seconds. Default: 30. */
   clockToleranceSec?: number;
+  /**
+   * Tokens whose `iat` is longer ago than this (plus the leeway) are refused (`too_old`), and a
+   * token without `iat` is refused (`missing_claim`); jose's `maxTokenAge`. In seconds. Default:
+   * none (an `iat` later than now plus the leeway is refused either way: `issued_in_future`).
+   */
+  maxTokenAgeSec?: number;
   /** Claims that must be present. Default: `iss`, `exp`, `aud`. */
   requiredClaims?: string[];
   /** Timeout for each metadata request, in milliseconds. Default: 5000. */
@@ -80,6 +87,8 @@ export interface TokenVerifierOptions {
   currentDate?: () => Date;
   /** Bound on cached verified tokens; 0 disables the cache. Default: 10000. */
   cacheMaxEntries?: number;
+  /** Longest time a verified token is cached, in seconds, however far away its `exp`; 0 disables the cache. Default: 300. */
+  cacheMaxTtlSec?: number;
   /** Maps the issuer's scope names onto this API's (see {@link ScopeMapper}). Default: none. */
   scopeMap?: ScopeMapper;
 }
@@ -130,7 +139,11 @@ export interface TokenVerifier {
  */
 export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
   const settings = validateOptions(options);
-  const cache = new VerifiedTokenCache(options.cacheMaxEntries ?? DEFAULT_CACHE_MAX_ENTRIES);
+  const cache = new VerifiedTokenCache({
+    maxEntries: options.cacheMaxEntries ?? DEFAULT_CACHE_MAX_ENTRIES,
+    maxTtlSec: options.cacheMaxTtlSec ?? DEFAULT_CACHE_MAX_TTL_SEC,
+    maxTokenAgeSec: settings.maxTokenAgeSec,
+  });
   const now = options.currentDate ?? (() => new Date());
   const retryInitialDelayMs = options.retryInitialDelayMs ?? 1000;
   const retryMaxDelayMs = options.retryMaxDelayMs ?? 60_000;
@@ -234,8 +247,11 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
           algorithms: [...settings.algorithms] as JWSAlgorithm[],
           clockTolerance: settings.clockToleranceSec,
           requiredClaims: settings.requiredClaims,
+          ...(settings.maxTokenAgeSec !== undefined ? { maxTokenAge: settings.maxTokenAgeSec } : {}),
           currentDate,
         }));
+        // jose compares iat with now only under maxTokenAge, and accepts any number as exp.
+        checkTokenTimes(payload, { nowSec: Math.floor(currentDate.getTime() / 1000), toleranceSec: settings.clockToleranceSec });
       } catch (error) {
         throw translateJoseError(error);
       }
@@ -261,6 +277,7 @@ interface Settings {
   algorithms: ReadonlySet<string>;
   tokenTypes: ReadonlySet<string>;
   clockToleranceSec: number;
+  maxTokenAgeSec: number | undefined;
   requiredClaims: string[];
 }
 
@@ -285,6 +302,8 @@ function validateOptions(options: TokenVerifierOptions): Settings {
 
   const clockToleranceSec = options.clockToleranceSec ?? 30;
   if (!Number.isFinite(clockToleranceSec) || clockToleranceSec < 0) throw new TypeError('clockToleranceSec must be a non-negative number');
+  const maxTokenAgeSec = options.maxTokenAgeSec;
+  if (maxTokenAgeSec !== undefined && (!Number.isFinite(maxTokenAgeSec) || maxTokenAgeSec <= 0)) throw new TypeError('maxTokenAgeSec must be a positive number');
 
   for (const [name, value] of [
     ['discoveryTimeoutMs', options.discoveryTimeoutMs],
@@ -301,6 +320,7 @@ function validateOptions(options: TokenVerifierOptions): Settings {
     algorithms: new Set(algorithms),
     tokenTypes: new Set(tokenTypes.map(normalizeMediaType)),
     clockToleranceSec,
+    maxTokenAgeSec,
     requiredClaims: [...(options.requiredClaims ?? DEFAULT_REQUIRED_CLAIMS)],
   };
 }

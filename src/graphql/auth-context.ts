@@ -80,7 +80,8 @@ export async function authenticate(req: BearerRequest, verifier: TokenVerifier, 
       return Promise.reject(httpError(503, ErrorCode.SERVICE_UNAVAILABLE, 'Token verification is temporarily unavailable', undefined));
     }
     if (error instanceof DpopReplayCacheUnavailableError) {
-      log.warn({ event: 'auth.unavailable', reason: 'dpop_replay_cache_unavailable', detail: error.cause instanceof Error ? error.cause.message : error.message }, 'cannot check DPoP proofs for replay');
+      const reason = error.reason === 'full' ? 'dpop_replay_cache_full' : 'dpop_replay_cache_unavailable';
+      log.warn({ event: 'auth.unavailable', reason, detail: error.cause instanceof Error ? error.cause.message : error.message }, 'cannot check DPoP proofs for replay');
       return Promise.reject(httpError(503, ErrorCode.SERVICE_UNAVAILABLE, 'Token verification is temporarily unavailable', undefined));
     }
     throw error;

@@ -121,6 +121,39 @@ describe('DPoP-bound tokens (RFC 9449) from a real authorization server, over HT
   });
 });
 
+describe('DPoP replay cache in memory, full (DPOP_REPLAY_CACHE_MAX_ENTRIES), over HTTP', () => {
+  let as: TestAuthorizationServer;
+  let server: TestHttpServer;
+
+  beforeAll(async () => {
+    as = await startAuthorizationServer({ audience: AUDIENCE, scopes: SCOPES, dpop: true });
+    server = await startHttpServer({ OAUTH_ISSUER: as.issuer, OAUTH_AUDIENCE: AUDIENCE, DPOP_REPLAY_CACHE_MAX_ENTRIES: '2', DPOP_REPLAY_CACHE_MAX_ENTRIES_PER_KEY: '2' });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await as?.close();
+  });
+
+  it('answers 503 SERVICE_UNAVAILABLE with Retry-After to a new proof, and still refuses a replay', async () => {
+    const key = await createDpopKey('ES256');
+    const token = await as.dpopClientCredentialsToken('read:orders admin:orders', key);
+    const headers = async () => ({ authorization: `DPoP ${token}`, dpop: await signDpopProof(key, { htm: 'POST', htu: `${server.url}/graphql`, accessToken: token }) });
+    const early = await headers();
+    expect((await server.graphql(ORDERS, { headers: early })).status).toBe(200);
+    expect((await server.graphql(ORDERS, { headers: await headers() })).status).toBe(200);
+
+    const full = await server.graphql(ORDERS, { headers: await headers() });
+    expect(full.status).toBe(503);
+    expect(full.headers.get('retry-after')).toBe('5');
+    expect(full.body.data).toBeUndefined();
+    expect(full.body.errors?.[0]?.extensions).toMatchObject({ code: 'SERVICE_UNAVAILABLE' });
+
+    const replay = await server.graphql(ORDERS, { headers: early });
+    expect(replay.status).toBe(401);
+    expect(replay.body.errors?.[0]?.extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'invalid_dpop_proof' });
+  });
+});
+
 const redisUrl = process.env['TEST_REDIS_URL'];
 if (redisUrl === undefined) console.info('DPoP replicas test skipped: set TEST_REDIS_URL=redis://127.0.0.1:6379 to run it');
 

@@ -151,3 +151,26 @@ describe('scope maps checked against the schema at start-up', () => {
     );
   });
 });
+
+describe('configuration: token age, token cache and DPoP replay cache bounds', () => {
+  it('defaults: no maximum token age, verified tokens remembered at most 300 s, 100000 proof ids (10000 per key)', () => {
+    const c = loadConfig(BASE, ROOT);
+    expect(c.auth).toMatchObject({ maxTokenAgeSec: undefined, tokenCacheMaxTtlSec: 300, dpopReplayCacheMaxEntries: 100_000, dpopReplayCacheMaxEntriesPerKey: 10_000 });
+  });
+
+  it('reads OAUTH_MAX_TOKEN_AGE, OAUTH_TOKEN_CACHE_MAX_TTL and the DPOP_REPLAY_CACHE_* bounds', () => {
+    const c = loadConfig({ ...BASE, OAUTH_MAX_TOKEN_AGE: '3600', OAUTH_TOKEN_CACHE_MAX_TTL: '0', DPOP_REPLAY_CACHE_MAX_ENTRIES: '50', DPOP_REPLAY_CACHE_MAX_ENTRIES_PER_KEY: '50' }, ROOT);
+    expect(c.auth).toMatchObject({ maxTokenAgeSec: 3600, tokenCacheMaxTtlSec: 0, dpopReplayCacheMaxEntries: 50, dpopReplayCacheMaxEntriesPerKey: 50 });
+    expect(loadConfig({ ...BASE, DPOP_REPLAY_CACHE_MAX_ENTRIES: '50' }, ROOT).auth.dpopReplayCacheMaxEntriesPerKey).toBe(5);
+  });
+
+  it.each([
+    [{ OAUTH_MAX_TOKEN_AGE: '0' }, 'OAUTH_MAX_TOKEN_AGE'],
+    [{ OAUTH_MAX_TOKEN_AGE: '1h' }, 'OAUTH_MAX_TOKEN_AGE'],
+    [{ OAUTH_TOKEN_CACHE_MAX_TTL: '86401' }, 'OAUTH_TOKEN_CACHE_MAX_TTL'],
+    [{ DPOP_REPLAY_CACHE_MAX_ENTRIES: '0' }, 'DPOP_REPLAY_CACHE_MAX_ENTRIES'],
+    [{ DPOP_REPLAY_CACHE_MAX_ENTRIES: '10', DPOP_REPLAY_CACHE_MAX_ENTRIES_PER_KEY: '11' }, 'DPOP_REPLAY_CACHE_MAX_ENTRIES_PER_KEY'],
+  ])('stops start-up on %j, naming %s', (env, variable) => {
+    expect(failure({ ...BASE, ...env }).variable).toBe(variable);
+  });
+});

@@ -3,6 +3,7 @@ import type { GraphQLError } from 'graphql';
 import type { BearerRequest } from '../../../src/auth/bearer.js';
 import { principalFromClaims } from '../../../src/auth/claims-principal.js';
 import { DpopReplayCacheUnavailableError } from '../../../src/auth/dpop-error.js';
+import { MemoryDpopReplayCache } from '../../../src/auth/dpop-replay-cache.js';
 import { createDpopVerifier, type DpopVerifier } from '../../../src/auth/dpop-verifier.js';
 import { TokenError } from '../../../src/auth/token-error.js';
 import type { TokenVerifier } from '../../../src/auth/token-verifier.js';
@@ -187,6 +188,31 @@ describe('authenticate with DPoP', () => {
     });
     const { run } = setup(dpop);
     expect(await outcome(run(dpopRequest(BOUND, [await proofFor(BOUND)])))).toMatchObject({ status: 503 });
+  });
+
+  it('answers 503 with Retry-After when the in-memory replay cache is full, with one warn line and no token or proof', async () => {
+    const dpop = createDpopVerifier({ baseUrls: [PUBLIC_URL], replayCache: new MemoryDpopReplayCache({ maxEntries: 1 }) });
+    const { verifier } = fakeVerifier();
+    const lines: string[] = [];
+    const log: Logger = {
+      info: (obj, msg) => void lines.push(JSON.stringify({ level: 'info', obj, msg })),
+      warn: (obj, msg) => void lines.push(JSON.stringify({ level: 'warn', obj, msg })),
+      error: (obj, msg) => void lines.push(JSON.stringify({ level: 'error', obj, msg })),
+      child: () => log,
+    };
+    const run = (req: BearerRequest) => authenticate(req, verifier, CHALLENGE, log, dpop);
+    const first = await proofFor(BOUND);
+    await run(dpopRequest(BOUND, [first]));
+    const second = await proofFor(BOUND);
+    const refused = await run(dpopRequest(BOUND, [second])).catch((error: unknown) => error as GraphQLError);
+    expect(refused).toBeInstanceOf(Error);
+    const { code, http } = (refused as GraphQLError).extensions as { code: string; http: { status: number; headers: Map<string, string> } };
+    expect({ code, status: http.status, retryAfter: http.headers.get('retry-after') }).toEqual({ code: 'SERVICE_UNAVAILABLE', status: 503, retryAfter: '5' });
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!)).toMatchObject({ level: 'warn', obj: { event: 'auth.unavailable', reason: 'dpop_replay_cache_full' } });
+    for (const secret of [BOUND, first.split('.')[1]!, second.split('.')[1]!]) expect(lines[0]).not.toContain(secret);
+    // What it holds is still refused as a replay.
+    expect(await outcome(run(dpopRequest(BOUND, [first])))).toMatchObject({ status: 401, reason: 'invalid_dpop_proof' });
   });
 
   it('needs the request method and URL to check a proof (a wiring mistake, not a client error)', async () => {

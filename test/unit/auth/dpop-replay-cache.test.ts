@@ -24,9 +24,64 @@ describe('MemoryDpopReplayCache', () => {
 
   it('stays within its bound', async () => {
     const cache = new MemoryDpopReplayCache({ maxEntries: 100 });
-    for (let i = 0; i < 1000; i += 1) await cache.markUsed(`k${i}`, 60);
+    for (let i = 0; i < 1000; i += 1) await cache.markUsed(`k${i}`, 60).catch(() => undefined);
     expect(cache.size).toBeLessThanOrEqual(100);
-    expect(await cache.markUsed('k999', 60)).toBe(false);
+  });
+
+  describe('when full (fails closed, never forgets an unexpired key)', () => {
+    const fill = async (cache: MemoryDpopReplayCache, count: number, owner?: string) => {
+      for (let i = 0; i < count; i += 1) expect(await cache.markUsed(`${owner ?? ''}k${i}`, 60, owner)).toBe(true);
+    };
+
+    it('still refuses a replay of the earliest unexpired key and refuses a new key as full', async () => {
+      const clock = { ms: 0 };
+      const cache = new MemoryDpopReplayCache({ maxEntries: 3, currentDate: () => new Date(clock.ms) });
+      await fill(cache, 3);
+      clock.ms = 30_000;
+      await expect(cache.markUsed('new', 60)).rejects.toMatchObject({ code: DpopReplayCacheUnavailableError.code, reason: 'full' });
+      await expect(cache.markUsed('new', 60)).rejects.toBeInstanceOf(DpopReplayCacheUnavailableError);
+      expect(await cache.markUsed('k0', 60)).toBe(false);
+      expect(await cache.markUsed('k2', 60)).toBe(false);
+      expect(cache.size).toBe(3);
+    });
+
+    it('makes room again once entries expire', async () => {
+      const clock = { ms: 0 };
+      const cache = new MemoryDpopReplayCache({ maxEntries: 3, currentDate: () => new Date(clock.ms) });
+      await fill(cache, 3);
+      await expect(cache.markUsed('new', 60)).rejects.toBeInstanceOf(DpopReplayCacheUnavailableError);
+      clock.ms = 60_000;
+      expect(await cache.markUsed('new', 60)).toBe(true);
+      expect(await cache.markUsed('new', 60)).toBe(false);
+      expect(cache.size).toBeLessThanOrEqual(3);
+    });
+
+    it('frees an expired entry that is not the oldest one', async () => {
+      const clock = { ms: 0 };
+      const cache = new MemoryDpopReplayCache({ maxEntries: 3, currentDate: () => new Date(clock.ms) });
+      expect(await cache.markUsed('long', 120)).toBe(true);
+      expect(await cache.markUsed('short', 10)).toBe(true);
+      expect(await cache.markUsed('long2', 120)).toBe(true);
+      clock.ms = 10_000;
+      expect(await cache.markUsed('new', 60)).toBe(true);
+      expect(await cache.markUsed('long', 60)).toBe(false);
+    });
+
+    it('bounds each key thumbprint, so one key cannot fill the cache for everyone', async () => {
+      const clock = { ms: 0 };
+      const cache = new MemoryDpopReplayCache({ maxEntries: 10, maxEntriesPerKey: 2, currentDate: () => new Date(clock.ms) });
+      await fill(cache, 2, 'greedy');
+      await expect(cache.markUsed('greedy-more', 60, 'greedy')).rejects.toMatchObject({ reason: 'full' });
+      expect(await cache.markUsed('greedyk0', 60, 'greedy')).toBe(false);
+      expect(await cache.markUsed('other-1', 60, 'other')).toBe(true);
+      clock.ms = 60_000;
+      expect(await cache.markUsed('greedy-more', 60, 'greedy')).toBe(true);
+    });
+
+    it('refuses a per-key bound below 1 or above the total bound', () => {
+      expect(() => new MemoryDpopReplayCache({ maxEntriesPerKey: 0 })).toThrow(TypeError);
+      expect(() => new MemoryDpopReplayCache({ maxEntries: 5, maxEntriesPerKey: 6 })).toThrow(TypeError);
+    });
   });
 
   it('drops lapsed entries as new ones arrive', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { DpopBindingError, DpopProofError, DpopReplayCacheUnavailableError } from '../../../src/auth/dpop-error.js';
-import type { DpopReplayCache } from '../../../src/auth/dpop-replay-cache.js';
+import { type DpopReplayCache, MemoryDpopReplayCache } from '../../../src/auth/dpop-replay-cache.js';
 import { createDpopVerifier, type DpopVerifier, type DpopVerifierOptions } from '../../../src/auth/dpop-verifier.js';
 import { createDpopKey, type DpopKey, type DpopProofInput, signDpopProof } from '../../fixtures/authorization-server.js';
 
@@ -85,6 +85,25 @@ describe('createDpopVerifier', () => {
     const verifier = verifierAt({ now: NOW_SEC }, { replayCache });
     const verified = await verifier.verifyProof({ proof: await proof(), accessToken: TOKEN, method: 'POST', url: '/graphql' });
     await expect(verifier.confirm(verified, clientKey.jkt)).rejects.toBeInstanceOf(DpopReplayCacheUnavailableError);
+  });
+
+  it('fails closed when the in-memory replay cache is full, still refusing replays of what it holds', async () => {
+    const clock = { now: NOW_SEC };
+    const replayCache = new MemoryDpopReplayCache({ maxEntries: 2, maxEntriesPerKey: 2, currentDate: () => new Date(clock.now * 1000) });
+    const verifier = verifierAt(clock, { replayCache });
+    const first = await proof();
+    expect(await outcome(verifier, first)).toBe('accepted');
+    expect(await outcome(verifier, await proof())).toBe('accepted');
+    const verified = await verifier.verifyProof({ proof: await proof(), accessToken: TOKEN, method: 'POST', url: '/graphql' });
+    await expect(verifier.confirm(verified, clientKey.jkt)).rejects.toMatchObject({ code: DpopReplayCacheUnavailableError.code, reason: 'full' });
+    expect(await outcome(verifier, first)).toBe('replayed');
+  });
+
+  it('tells the replay cache which key a proof belongs to (per-key bound)', async () => {
+    const owners: Array<string | undefined> = [];
+    const replayCache: DpopReplayCache = { markUsed: async (_key, _ttl, owner) => (owners.push(owner), true), close: async () => undefined };
+    await outcome(verifierAt({ now: NOW_SEC }, { replayCache }), await proof());
+    expect(owners).toEqual([clientKey.jkt]);
   });
 
   describe('htu', () => {

@@ -191,6 +191,43 @@ describe('introspection: refused answers', () => {
     await expect(reasonOf(verifierFor(endpoint).verifier.verify(TOKEN))).resolves.toBe(reason);
   });
 
+  it.each<[string, Record<string, unknown>, string]>([
+    ['iat a year in the future (no nbf)', active({ iat: NOW_SEC + 365 * 24 * 3600 }), 'issued_in_future'],
+    ['a non-numeric iat', active({ iat: 'now' }), 'invalid_claim'],
+    ['exp 1e300', active({ exp: 1e300 }), 'invalid_claim'],
+  ])('%s → %s', async (_name, answer, reason) => {
+    const endpoint = new FakeIntrospectionEndpoint();
+    endpoint.answer = answer;
+    await expect(reasonOf(verifierFor(endpoint).verifier.verify(TOKEN))).resolves.toBe(reason);
+  });
+
+  it('accepts an iat ahead within the leeway and refuses one just beyond', async () => {
+    for (const [iat, reason] of [[NOW_SEC + 30, 'accepted'], [NOW_SEC + 31, 'issued_in_future']] as const) {
+      const endpoint = new FakeIntrospectionEndpoint();
+      endpoint.answer = active({ iat });
+      await expect(reasonOf(verifierFor(endpoint, { clockToleranceSec: 30 }).verifier.verify(TOKEN))).resolves.toBe(reason);
+    }
+  });
+
+  it('maxTokenAgeSec: refuses an answer whose iat is older (beyond the leeway) or missing, also when served from the cache', async () => {
+    const endpoint = new FakeIntrospectionEndpoint();
+    const verify = (answer: Record<string, unknown>) => {
+      const fresh = new FakeIntrospectionEndpoint();
+      fresh.answer = answer;
+      return reasonOf(verifierFor(fresh, { maxTokenAgeSec: 600 }).verifier.verify(TOKEN));
+    };
+    await expect(verify(active({ iat: NOW_SEC - 630 }))).resolves.toBe('accepted');
+    await expect(verify(active({ iat: NOW_SEC - 631 }))).resolves.toBe('too_old');
+    await expect(verify(active({ iat: undefined }))).resolves.toBe('missing_claim');
+
+    endpoint.answer = active({ iat: NOW_SEC - 600, exp: NOW_SEC + 3600 });
+    const { verifier, advance } = verifierFor(endpoint, { maxTokenAgeSec: 600, cacheTtlSec: 60 });
+    await expect(reasonOf(verifier.verify(TOKEN))).resolves.toBe('accepted');
+    advance(31);
+    await expect(reasonOf(verifier.verify(TOKEN))).resolves.toBe('too_old');
+    expect(endpoint.calls).toBe(1);
+  });
+
   it('accepts DPoP and Bearer token types', async () => {
     for (const type of ['DPoP', 'bearer']) {
       const endpoint = new FakeIntrospectionEndpoint();

@@ -11,14 +11,14 @@ const B = 'https://b.example/tenant';
 const AUDIENCE = 'https://api.example/graphql';
 
 /** A verifier that records what it was asked and answers as scripted. */
-function fakeVerifier(name: string, options: { status?: TokenVerifierStatus; fail?: unknown; expiresAt?: number } = {}): TokenVerifier & { calls: string[] } {
+function fakeVerifier(name: string, options: { status?: TokenVerifierStatus; fail?: unknown; expiresAt?: number; issuedAt?: number } = {}): TokenVerifier & { calls: string[] } {
   const calls: string[] = [];
   return {
     calls,
     async verify(token) {
       calls.push(token);
       if (options.fail !== undefined) throw options.fail;
-      return Object.freeze({ kind: 'client', subject: name, issuer: name, clientId: name, scopes: new Set<string>(), audience: [], expiresAt: options.expiresAt, tokenId: undefined, acr: undefined, authTime: undefined, name: undefined }) as ClientPrincipal;
+      return Object.freeze({ kind: 'client', subject: name, issuer: name, clientId: name, scopes: new Set<string>(), audience: [], expiresAt: options.expiresAt, tokenId: undefined, acr: undefined, authTime: undefined, name: undefined, ...(options.issuedAt !== undefined ? { issuedAt: options.issuedAt } : {}) }) as ClientPrincipal;
     },
     async ready() {
       if (options.status && !options.status.ready) throw new AuthServiceUnavailableError('jwks_unavailable', options.status.reason ?? 'down');
@@ -208,6 +208,47 @@ describe('createIssuerRouter: verified tokens remembered', () => {
     await router.verify(jwtFrom(A, { scope: 'read:profile' }));
     await router.verify(jwtFrom(A, { scope: 'read:profile admin:orders' }));
     expect(a.calls).toHaveLength(2);
+  });
+
+  it('remembers a principal whose exp is a century away for at most cacheMaxTtlSec (default 300 s)', async () => {
+    let clock = T0;
+    const a = fakeVerifier(A, { expiresAt: T0 / 1000 + 100 * 365 * 24 * 3600 });
+    const router = createIssuerRouter([{ issuer: A, jwt: a }], { now: () => new Date(clock) });
+    const token = jwtFrom(A);
+    await router.verify(token);
+    clock = T0 + 299_000;
+    await router.verify(token);
+    expect(a.calls).toHaveLength(1);
+    clock = T0 + 300_000;
+    await router.verify(token);
+    expect(a.calls).toHaveLength(2);
+
+    const b = fakeVerifier(A, { expiresAt: T0 / 1000 + 3600 });
+    const short = createIssuerRouter([{ issuer: A, jwt: b }], { cacheMaxTtlSec: 10, now: () => new Date(clock) });
+    await short.verify(token);
+    clock += 10_000;
+    await short.verify(token);
+    expect(b.calls).toHaveLength(2);
+  });
+
+  it('with maxTokenAgeSec, remembers a principal only until its iat is that old, and nothing without iat', async () => {
+    let clock = T0;
+    const a = fakeVerifier(A, { expiresAt: T0 / 1000 + 3600, issuedAt: T0 / 1000 - 590 });
+    const router = createIssuerRouter([{ issuer: A, jwt: a }], { maxTokenAgeSec: 600, now: () => new Date(clock) });
+    const token = jwtFrom(A);
+    await router.verify(token);
+    clock = T0 + 9_000;
+    await router.verify(token);
+    expect(a.calls).toHaveLength(1);
+    clock = T0 + 10_000;
+    await router.verify(token);
+    expect(a.calls).toHaveLength(2);
+
+    const noIat = fakeVerifier(A, { expiresAt: T0 / 1000 + 3600 });
+    const strict = createIssuerRouter([{ issuer: A, jwt: noIat }], { maxTokenAgeSec: 600, now: () => new Date(T0) });
+    await strict.verify(token);
+    await strict.verify(token);
+    expect(noIat.calls).toHaveLength(2);
   });
 
   it('cacheMaxEntries: 0 turns it off', async () => {

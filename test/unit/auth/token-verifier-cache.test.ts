@@ -29,6 +29,38 @@ describe('verified-token cache', () => {
     expect(jwtVerify).toHaveBeenCalledTimes(2);
   });
 
+  it('verifies a token with a huge exp again once the cache lifetime cap has passed', async () => {
+    const key = await createTestKey('ES256');
+    let now = new Date('2030-01-01T00:00:00Z');
+    const verifier = createTokenVerifier({ issuer: ISSUER, audience: AUDIENCE, keys: keySet(key), currentDate: () => now, cacheMaxTtlSec: 60 });
+    const token = await signToken(accessTokenClaims({ issuer: ISSUER, audience: AUDIENCE, now, lifetimeSec: 200 * 365 * 24 * 3600 }), { key });
+
+    jwtVerify.mockClear();
+    await verifier.verify(token);
+    now = new Date(now.getTime() + 59_000);
+    await verifier.verify(token);
+    expect(jwtVerify).toHaveBeenCalledTimes(1);
+    now = new Date(now.getTime() + 1_000);
+    await verifier.verify(token);
+    expect(jwtVerify).toHaveBeenCalledTimes(2);
+  });
+
+  it('defaults the cap to 300 seconds', async () => {
+    const key = await createTestKey('ES256');
+    let now = new Date('2030-01-01T00:00:00Z');
+    const verifier = createTokenVerifier({ issuer: ISSUER, audience: AUDIENCE, keys: keySet(key), currentDate: () => now });
+    const token = await signToken(accessTokenClaims({ issuer: ISSUER, audience: AUDIENCE, now, lifetimeSec: 3600 }), { key });
+
+    jwtVerify.mockClear();
+    await verifier.verify(token);
+    now = new Date(now.getTime() + 299_000);
+    await verifier.verify(token);
+    expect(jwtVerify).toHaveBeenCalledTimes(1);
+    now = new Date(now.getTime() + 1_000);
+    await verifier.verify(token);
+    expect(jwtVerify).toHaveBeenCalledTimes(2);
+  });
+
   it('refuses garbage without calling jose at all', async () => {
     const key = await createTestKey('ES256');
     const verifier = createTokenVerifier({ issuer: ISSUER, audience: AUDIENCE, keys: keySet(key) });

@@ -223,6 +223,81 @@ describe('createTokenVerifier: clock tolerance', () => {
   });
 });
 
+describe('createTokenVerifier: token age (iat)', () => {
+  const YEAR = 365 * 24 * 3600;
+
+  it('refuses a token issued a year in the future (no nbf): issued_in_future', async () => {
+    const token = await signToken(claims({ iat: NOW_SEC + YEAR, exp: NOW_SEC + YEAR + 300 }), { key: rsa });
+    expect(await reasonOf(verifier().verify(token))).toBe('issued_in_future');
+  });
+
+  it('accepts an iat ahead within the clock tolerance and refuses it just beyond', async () => {
+    const v = verifier({ clockToleranceSec: 30 });
+    expect(await reasonOf(v.verify(await signToken(claims({ iat: NOW_SEC + 30 }), { key: rsa })))).toBe('accepted');
+    expect(await reasonOf(v.verify(await signToken(claims({ iat: NOW_SEC + 31 }), { key: rsa })))).toBe('issued_in_future');
+  });
+
+  it('refuses an iat in the future with maxTokenAgeSec set too', async () => {
+    const token = await signToken(claims({ iat: NOW_SEC + 3600 }), { key: rsa });
+    expect(await reasonOf(verifier({ maxTokenAgeSec: 600 }).verify(token))).toBe('issued_in_future');
+  });
+
+  it('maxTokenAgeSec: refuses a token issued longer ago (beyond the tolerance) as too_old, accepts one within', async () => {
+    const v = verifier({ maxTokenAgeSec: 3600, clockToleranceSec: 30 });
+    const old = (age: number) => signToken(claims({ iat: NOW_SEC - age, exp: NOW_SEC + 300 }), { key: rsa });
+    expect(await reasonOf(v.verify(await old(3600)))).toBe('accepted');
+    expect(await reasonOf(v.verify(await old(3630)))).toBe('accepted');
+    expect(await reasonOf(v.verify(await old(3631)))).toBe('too_old');
+    expect(await reasonOf(v.verify(await old(YEAR)))).toBe('too_old');
+  });
+
+  it('maxTokenAgeSec: requires iat', async () => {
+    const { iat: _iat, ...withoutIat } = claims();
+    const token = await signToken(withoutIat, { key: rsa });
+    expect(await reasonOf(verifier().verify(token))).toBe('accepted');
+    expect(await reasonOf(verifier({ maxTokenAgeSec: 3600 }).verify(token))).toBe('missing_claim');
+  });
+
+  it('is off by default: an old token with a live exp is accepted', async () => {
+    const token = await signToken(claims({ iat: NOW_SEC - YEAR, exp: NOW_SEC + 300 }), { key: rsa });
+    expect(await reasonOf(verifier().verify(token))).toBe('accepted');
+  });
+
+  it('refuses a maxTokenAgeSec that is not a positive number', () => {
+    for (const maxTokenAgeSec of [0, -1, Number.NaN, Number.POSITIVE_INFINITY]) expect(() => verifier({ maxTokenAgeSec })).toThrow(TypeError);
+  });
+
+  it('does not serve a cached token past its maximum age', async () => {
+    let now = NOW;
+    const v = verifier({ maxTokenAgeSec: 3600, currentDate: () => now });
+    const token = await signToken(claims({ iat: NOW_SEC - 3590, exp: NOW_SEC + 3600 }), { key: rsa });
+    const first = await v.verify(token);
+    expect(await v.verify(token)).toBe(first);
+    now = new Date((NOW_SEC + 11) * 1000); // age 3601: verified afresh (jose still accepts it within the tolerance)
+    expect(await v.verify(token)).not.toBe(first);
+    now = new Date((NOW_SEC + 50) * 1000);
+    expect(await reasonOf(v.verify(token))).toBe('too_old');
+  });
+});
+
+describe('createTokenVerifier: absurd exp', () => {
+  it('refuses exp 1e300 (beyond any representable date) as invalid_claim', async () => {
+    const token = await signToken(claims({ exp: 1e300 }), { key: rsa });
+    expect(await reasonOf(verifier().verify(token))).toBe('invalid_claim');
+  });
+
+  it('accepts an exp a century away, caching it at most cacheMaxTtlSec', async () => {
+    let now = NOW;
+    const v = verifier({ cacheMaxTtlSec: 300, currentDate: () => now });
+    const token = await signToken(claims({ exp: NOW_SEC + 100 * 365 * 24 * 3600 }), { key: rsa });
+    const first = await v.verify(token);
+    now = new Date((NOW_SEC + 299) * 1000);
+    expect(await v.verify(token)).toBe(first);
+    now = new Date((NOW_SEC + 300) * 1000);
+    expect(await v.verify(token)).not.toBe(first);
+  });
+});
+
 describe('createTokenVerifier: verified-token cache', () => {
   it('serves a repeat verification from the cache', async () => {
     const v = verifier();
