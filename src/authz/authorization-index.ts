@@ -32,7 +32,7 @@ export interface ScopeDefinition {
 
 /** Every requirement in a schema, resolved once at start-up. */
 export interface AuthorizationIndex {
-  /** Effective requirement of `Type.field`: the type's, its interfaces', and the field's own. */
+  /** Effective requirement of `Type.field`: the type's, its interfaces', the field's own, and the returned type's when that is a connection or edge type. */
   field(typeName: string, fieldName: string): Requirement;
   /** Requirement of reaching any field of an object type (its own and its interfaces'). */
   type(typeName: string): Requirement;
