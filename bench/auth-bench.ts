@@ -21,6 +21,7 @@ import { createDatabase } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrate.js';
 import { seedCatalog } from '../src/db/seed.js';
 import { createApollo } from '../src/graphql/apollo-server.js';
+import { createCursorCodec } from '../src/domain/cursor-codec.js';
 import { type RequestContext, createRequestContext } from '../src/graphql/context.js';
 import { resolvers } from '../src/graphql/resolvers/index.js';
 import { buildSchema, loadTypeDefs } from '../src/graphql/schema.js';
@@ -104,7 +105,8 @@ async function pipelineBench(): Promise<void> {
     await withAuthz.start();
     await withoutAuthz.start();
     await vanilla.start();
-    const ctx = () => createRequestContext({ requestId: 'b', principal, db: database.db, index, mode: 'filter', log: silentLogger });
+    const cursors = createCursorCodec();
+    const ctx = () => createRequestContext({ requestId: 'b', principal, db: database.db, index, mode: 'filter', log: silentLogger, cursors });
     // 20 orders of 3 items for the bench user.
     const { placeOrder } = await import('../src/domain/orders/order-service.js');
     await database.db.updateTable('products').set({ stock: 100000 }).execute();

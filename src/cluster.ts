@@ -1,9 +1,11 @@
 import cluster from 'node:cluster';
+import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { loadOrCreateDevIssuer } from './auth/dev-issuer.js';
 import { configFromEnvironmentOrExit } from './process-config.js';
 import { createDatabase } from './db/database.js';
+import { MIN_CURSOR_SECRET_BYTES } from './domain/cursor-codec.js';
 import { migrateToLatest } from './db/migrate.js';
 import { seedCatalog } from './db/seed.js';
 
@@ -37,14 +39,17 @@ async function primary(): Promise<void> {
   // Workers run main: from source under tsx (its loader is inherited through execArgv), or from dist/.
   const extension = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
   cluster.setupPrimary({ exec: fileURLToPath(new URL(`./main.${extension}`, import.meta.url)) });
-  for (let i = 0; i < workers; i++) cluster.fork();
+  // Workers must accept each other's cursors: without CURSOR_SECRET (never in production) they share one random secret.
+  const workerEnv = config.cursorSecret === undefined ? { CURSOR_SECRET: randomBytes(MIN_CURSOR_SECRET_BYTES).toString('base64url') } : {};
+  const fork = () => cluster.fork(workerEnv);
+  for (let i = 0; i < workers; i++) fork();
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) {
       if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
       return;
     }
     process.stderr.write(`worker ${worker.process.pid} exited (${signal ?? code}); starting another\n`);
-    setTimeout(() => cluster.fork(), 1000).unref();
+    setTimeout(fork, 1000).unref();
   });
   const stop = () => {
     if (stopping) return;

@@ -3,6 +3,7 @@ import { devIssuerSettings } from './auth/dev-issuer.js';
 import { DEFAULT_REDIS_KEY_PREFIX } from './auth/redis-shared-cache.js';
 import { parseScopeMapSpec, type ScopeMapSpec } from './auth/scope-map.js';
 import type { AuthorizationMode } from './authz/field-guard.js';
+import { MIN_CURSOR_SECRET_BYTES } from './domain/cursor-codec.js';
 
 /** Which engine executes validated operations (`GRAPHQL_EXECUTOR`). */
 export type ExecutorKind = 'graphql-js' | 'jit';
@@ -159,11 +160,13 @@ export interface Config {
     readonly operation: OperationLimits;
   };
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Secret the pagination cursors are encrypted under (`CURSOR_SECRET`); undefined: a random one per process (never in production). */
+  readonly cursorSecret: Buffer | undefined;
 }
 
 /** Every environment variable the server reads, with its default and meaning (the README's table is generated from the same facts). */
 export const ENVIRONMENT_VARIABLES = {
-  NODE_ENV: 'development | production | test (default development). Production requires OAUTH_ISSUER and OAUTH_AUDIENCE.',
+  NODE_ENV: 'development | production | test (default development). Production requires OAUTH_ISSUER, OAUTH_AUDIENCE and CURSOR_SECRET.',
   HOST: 'Interface to listen on (default 127.0.0.1; 0.0.0.0 in production).',
   PORT: 'TCP port (default 4000).',
   PUBLIC_URL: 'Base URL clients use (default http://HOST:PORT); the default audience and issuer URLs derive from it.',
@@ -206,6 +209,7 @@ export const ENVIRONMENT_VARIABLES = {
   GRAPHQL_INTROSPECTION_MAX_DEPTH: 'Deepest selection under __schema/__type (default 18; full introspection is 15).',
   GRAPHQL_INTROSPECTION_MAX_LIST_DEPTH: 'Lists nested in one introspection path (default 3, as in types { fields { args } }).',
   GRAPHQL_INTROSPECTION_MAX_FIELDS: '__schema/__type fields at the root, aliases counted (default 3).',
+  CURSOR_SECRET: 'Base64 (or base64url) of at least 32 random bytes, e.g. `openssl rand -base64 32`: the key of the encrypted pagination cursors, the same on every replica. Required in production; unset elsewhere: random per process.',
 } as const;
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -405,6 +409,21 @@ function sharedCache(env: Env): SharedCacheSettings {
   return { kind: 'redis', url: raw, keyPrefix };
 }
 
+/** At least 32 bytes, written in base64 or base64url; never echoed in the message. */
+function cursorSecret(env: Env, production: boolean): Buffer | undefined {
+  const raw = env['CURSOR_SECRET'];
+  if (raw === undefined || raw === '') {
+    // Random per process would break paging across replicas and restarts without a sound.
+    if (production) throw new ConfigError('CURSOR_SECRET', 'is required when NODE_ENV=production (the same value on every replica)');
+    return undefined;
+  }
+  const bytes = /^[A-Za-z0-9+/_-]+={0,2}$/.test(raw) ? Buffer.from(raw, 'base64') : Buffer.alloc(0);
+  if (bytes.length < MIN_CURSOR_SECRET_BYTES) {
+    throw new ConfigError('CURSOR_SECRET', `must be base64 or base64url of at least ${MIN_CURSOR_SECRET_BYTES} random bytes (openssl rand -base64 32)`);
+  }
+  return bytes;
+}
+
 /**
  * Reads and validates the whole configuration from the environment. The only place that
  * interprets environment variables; an invalid value throws {@link ConfigError} naming it.
@@ -531,6 +550,7 @@ export function loadConfig(env: Env, projectRoot: string): Config {
       }),
     }),
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
+    cursorSecret: cursorSecret(env, production),
   });
 }
 

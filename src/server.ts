@@ -14,6 +14,7 @@ import { seedCatalog } from './db/seed.js';
 import { authenticate } from './graphql/auth-context.js';
 import { readCatalogVersion } from './domain/catalog/product-repository.js';
 import { ProductRowCache } from './domain/catalog/product-row-cache.js';
+import { createCursorCodec } from './domain/cursor-codec.js';
 import { createApollo } from './graphql/apollo-server.js';
 import { assertDocumentSize } from './graphql/document-size.js';
 import { publicResponseCachePlugin } from './graphql/public-response-cache.js';
@@ -160,6 +161,8 @@ async function startHttp(config: Config, deps: ServerDeps, database: Database, o
 
   // Public catalog rows shared by all requests, each lookup checked against the catalog version.
   const products = config.graphql.productCacheEntries > 0 ? new ProductRowCache({ maxEntries: config.graphql.productCacheEntries }) : undefined;
+  // One key for the process: without CURSOR_SECRET (never in production) a random one.
+  const cursors = createCursorCodec(config.cursorSecret);
   const context = async (request: import('fastify').FastifyRequest): Promise<RequestContext> => {
     const log = request.log as unknown as Logger; // pino's child logger satisfies Logger structurally
     assertDocumentSize(request, config.limits.maxTokens);
@@ -172,7 +175,7 @@ async function startHttp(config: Config, deps: ServerDeps, database: Database, o
       url: request.raw.url ?? request.url,
     };
     const principal = await authenticate(credentials, tokenVerifier, challenge, log, dpop);
-    return createRequestContext({ requestId: String(request.id), principal, db: database.db, index, mode: config.authorization.mode, log, products });
+    return createRequestContext({ requestId: String(request.id), principal, db: database.db, index, mode: config.authorization.mode, log, products, cursors });
   };
   const handler = apolloHandler(apollo, context);
   app.route({ url: '/graphql', method: ['GET', 'POST', 'OPTIONS'], handler });

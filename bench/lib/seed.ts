@@ -8,6 +8,7 @@ import type { UserPrincipal } from '../../src/auth/principal.js';
 import type { DatabaseSchema } from '../../src/db/database-schema.js';
 import { DEV_CLIENT_ID } from '../../src/auth/dev-issuer.js';
 import { placeOrder } from '../../src/domain/orders/order-service.js';
+import { createCursorCodec } from '../../src/domain/cursor-codec.js';
 import { createRequestDeps } from '../../src/domain/request-deps.js';
 
 export const PRODUCT_COUNT = 200;
@@ -65,12 +66,13 @@ export async function seedBenchData(db: Kysely<DatabaseSchema>, issuer: string):
   // its deliberately out-of-stock items) answers the public query unchanged.
   const ids = (await db.selectFrom('products').select('id').where('id', '>', existing).orderBy('id').execute()).map((r) => r.id);
   if (ids.length < ITEMS_PER_ORDER) throw new Error('too few bench products to place orders');
+  const cursors = createCursorCodec();
   for (const [u, user] of BENCH_USERS.entries()) {
     const principal = benchPrincipal(issuer, user, ['read:profile', 'read:orders', 'write:orders']);
     for (let j = 0; j < ORDERS_PER_USER; j++) {
       const base = (u * ORDERS_PER_USER + j) * ITEMS_PER_ORDER;
       const items = Array.from({ length: ITEMS_PER_ORDER }, (_, k) => ({ productId: ids[(base + k) % ids.length]!, quantity: 1 + ((j + k) % 3) }));
-      await placeOrder(createRequestDeps(db), principal, { items, idempotencyKey: null });
+      await placeOrder(createRequestDeps(db, { cursors }), principal, { items, idempotencyKey: null });
     }
   }
 

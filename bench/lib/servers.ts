@@ -13,6 +13,7 @@ import { type Config, loadConfig } from '../../src/config.js';
 import { type Database, createDatabase } from '../../src/db/database.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
 import { seedCatalog } from '../../src/db/seed.js';
+import { createCursorCodec } from '../../src/domain/cursor-codec.js';
 import { type RequestDeps, createRequestDeps } from '../../src/domain/request-deps.js';
 import { jitExecutionPlugin } from '../../src/graphql/jit-executor.js';
 import { resolvers } from '../../src/graphql/resolvers/index.js';
@@ -121,8 +122,9 @@ export async function startPlain(variant: 'baseline' | 'no-authz', dataDir: stri
           plugins: [ApolloServerPluginCacheControlDisabled(), fastifyApolloDrainPlugin(app), ...executorPlugins(config, schema)],
         };
   const apollo = new ApolloServer<PlainContext>(options);
+  const cursors = createCursorCodec(config.cursorSecret);
   await apollo.start();
-  const context = async (request: FastifyRequest): Promise<PlainContext> => ({ requestId: String(request.id), principal, deps: createRequestDeps(database.db), log: silentLogger });
+  const context = async (request: FastifyRequest): Promise<PlainContext> => ({ requestId: String(request.id), principal, deps: createRequestDeps(database.db, { cursors }), log: silentLogger });
   await app.register(fastifyApollo(apollo), { context });
   return listen(app, undefined, variant === 'baseline' ? 'graphql-js (Apollo default)' : config.graphql.executor, database);
 }

@@ -3,12 +3,14 @@ import {
   type GraphQLField,
   type GraphQLInterfaceType,
   type GraphQLNamedType,
+  type GraphQLObjectType,
   type GraphQLSchema,
+  getNamedType,
   isInterfaceType,
   isIntrospectionType,
   isObjectType,
 } from 'graphql';
-import { NO_REQUIREMENT, type Requirement, combine, implies, isEmptyRequirement, requirement } from './requirement.js';
+import { NO_REQUIREMENT, type Requirement, combine, describeRequirement, implies, isEmptyRequirement, requirement } from './requirement.js';
 
 /** Start-up failure: the schema's authorization annotations are inconsistent. Names the coordinate. */
 export class SchemaAuthorizationError extends Error {
@@ -30,7 +32,7 @@ export interface ScopeDefinition {
 
 /** Every requirement in a schema, resolved once at start-up. */
 export interface AuthorizationIndex {
-  /** Effective requirement of `Type.field`: the type's, its interfaces', and the field's own. */
+  /** Effective requirement of `Type.field`: the type's, its interfaces', the field's own, and the returned type's when that is a connection or edge type. */
   field(typeName: string, fieldName: string): Requirement;
   /** Requirement of reaching any field of an object type (its own and its interfaces'). */
   type(typeName: string): Requirement;
@@ -89,10 +91,37 @@ function readScopeCatalog(schema: GraphQLSchema): ScopeDefinition[] {
   return entries.map((e) => Object.freeze({ name: e.name, description: e.description }));
 }
 
+/** The three types of a Relay connection (Cursor Connections Specification, §2 and §3). */
+export interface ConnectionShape {
+  readonly connection: string;
+  readonly edge: string;
+  /** The named type of the edge's `node`: what the connection connects. */
+  readonly node: string;
+}
+
+/**
+ * Whether `type` is a connection, by the Relay shape rather than by name: an object or interface
+ * type with a field `edges` whose type, lists and non-null unwrapped, is an object or interface
+ * type with a field `node`. Undefined for any other type.
+ */
+export function connectionShape(type: GraphQLNamedType): ConnectionShape | undefined {
+  if (!isObjectType(type) && !isInterfaceType(type)) return undefined;
+  const edges = type.getFields()['edges'];
+  if (!edges) return undefined;
+  const edge = getNamedType(edges.type);
+  if (!isObjectType(edge) && !isInterfaceType(edge)) return undefined;
+  const node = edge.getFields()['node'];
+  if (!node) return undefined;
+  return { connection: type.name, edge: edge.name, node: getNamedType(node.type).name };
+}
+
 /**
  * Resolves every authorization directive of the schema into effective requirements and checks
- * them: every scope named must be declared in the catalog (`@scope` on the schema), and with
- * `denyByDefault` every root field must declare a requirement or be `@public`.
+ * them: every scope named must be declared in the catalog (`@scope` on the schema), an
+ * implementation's own requirement must not be weaker than its interface field's, a connection
+ * and its edge type (see {@link connectionShape}) must each require at least what their node
+ * type requires, and with `denyByDefault` every root field must declare a requirement or be
+ * `@public`. A field that returns a connection or edge type also requires that type's requirement.
  * Throws {@link SchemaAuthorizationError} naming the type and field otherwise.
  */
 export function buildAuthorizationIndex(schema: GraphQLSchema, options: AuthorizationIndexOptions = {}): AuthorizationIndex {
@@ -122,19 +151,44 @@ export function buildAuthorizationIndex(schema: GraphQLSchema, options: Authoriz
     return r;
   };
 
-  const types = Object.values(schema.getTypeMap()).filter((t): t is GraphQLNamedType => !isIntrospectionType(t));
+  const types = Object.values(schema.getTypeMap()).filter(
+    (t): t is GraphQLObjectType | GraphQLInterfaceType => !isIntrospectionType(t) && (isObjectType(t) || isInterfaceType(t)),
+  );
   for (const t of types) {
-    if (!isObjectType(t) && !isInterfaceType(t)) continue;
     let typeReq = isInterfaceType(t) ? ownOf(t) : checkDeclared(ownRequirement(schema, t, t.name), t.name);
     for (const i of t.getInterfaces()) typeReq = combine(typeReq, ownOf(i));
     typeRequirements.set(t.name, typeReq);
+  }
+  const typeRequirement = (name: string) => typeRequirements.get(name) ?? NO_REQUIREMENT;
 
+  // Connections and edges: their cursors and page info tell which objects exist and how many,
+  // so each must require at least what its node type does, and so must a field returning one.
+  const connectionTypes = new Set<string>();
+  for (const t of types) {
+    const shape = connectionShape(t);
+    if (!shape) continue;
+    const nodeReq = typeRequirement(shape.node);
+    for (const name of [shape.connection, shape.edge]) {
+      connectionTypes.add(name);
+      if (!implies(typeRequirement(name), nodeReq)) {
+        throw new SchemaAuthorizationError(
+          name,
+          `connection type of ${shape.node} (${shape.connection}, ${shape.edge}) is weaker than ${shape.node} (${describeRequirement(nodeReq)}); repeat ${shape.node}'s requirement on ${name}`,
+        );
+      }
+    }
+  }
+
+  for (const t of types) {
+    const typeReq = typeRequirement(t.name);
     const fields = new Map<string, Requirement>();
     const ownTypeReq = isObjectType(t) ? ownRequirement(schema, t, t.name) : NO_REQUIREMENT;
     for (const field of Object.values(t.getFields())) {
       const coordinate = `${t.name}.${field.name}`;
       const own = checkDeclared(ownRequirement(schema, field, coordinate), coordinate);
       let r = combine(typeReq, own);
+      const returned = getNamedType(field.type).name;
+      if (connectionTypes.has(returned)) r = combine(r, typeRequirement(returned));
       for (const i of t.getInterfaces()) {
         const inherited = i.getFields()[field.name];
         if (!inherited) continue;

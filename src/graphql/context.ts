@@ -4,6 +4,7 @@ import type { AuthorizationIndex } from '../authz/authorization-index.js';
 import { type AuthorizationContext, type AuthorizationMode, FieldGuard } from '../authz/field-guard.js';
 import type { DatabaseSchema } from '../db/database-schema.js';
 import type { ProductRowCache } from '../domain/catalog/product-row-cache.js';
+import type { CursorCodec } from '../domain/cursor-codec.js';
 import { type RequestDeps, createRequestDeps } from '../domain/request-deps.js';
 import type { Logger } from '../logger.js';
 
@@ -30,12 +31,14 @@ export function createRequestContext(input: {
   readonly log: Logger;
   /** The server's shared product rows, if it keeps them. */
   readonly products?: ProductRowCache;
+  /** The server's pagination cursor codec. */
+  readonly cursors: CursorCodec;
 }): RequestContext {
   return Object.freeze({
     requestId: input.requestId,
     principal: input.principal,
     guard: new FieldGuard(input.principal, input.mode, input.index),
-    deps: createRequestDeps(input.db, { products: input.products }),
+    deps: createRequestDeps(input.db, { products: input.products, cursors: input.cursors }),
     log: input.log,
   });
 }

@@ -31,6 +31,43 @@ describe('configuration', () => {
     expect(variableOf({ NODE_ENV: 'production', OAUTH_ISSUER: 'https://tenant.auth0.com/' })).toBe('OAUTH_AUDIENCE');
   });
 
+  describe('CURSOR_SECRET', () => {
+    const PRODUCTION = { NODE_ENV: 'production', OAUTH_ISSUER: 'https://tenant.auth0.com/', OAUTH_AUDIENCE: 'https://api.example.com' };
+    const secret = Buffer.alloc(32, 0xfb);
+
+    it('is required in production, so that every replica and restart accepts the same cursors', () => {
+      expect(variableOf(PRODUCTION)).toBe('CURSOR_SECRET');
+      expect(loadConfig({ ...PRODUCTION, CURSOR_SECRET: secret.toString('base64') }, ROOT).cursorSecret).toEqual(secret);
+    });
+
+    it('is optional elsewhere: unset means a random secret per process', () => {
+      expect(loadConfig({}, ROOT).cursorSecret).toBeUndefined();
+      expect(loadConfig({ NODE_ENV: 'test' }, ROOT).cursorSecret).toBeUndefined();
+    });
+
+    it('reads base64 and base64url of 32 bytes or more', () => {
+      expect(loadConfig({ CURSOR_SECRET: secret.toString('base64url') }, ROOT).cursorSecret).toEqual(secret);
+      const long = Buffer.alloc(64, 0x3e);
+      expect(loadConfig({ CURSOR_SECRET: long.toString('base64') }, ROOT).cursorSecret).toEqual(long);
+    });
+
+    it.each([
+      ['31 bytes', Buffer.alloc(31, 1).toString('base64')],
+      ['not base64', 'correct horse battery staple, but longer than 32 chars'],
+      ['hex of 16 bytes', 'ab'.repeat(16)],
+    ])('refuses %s, naming the variable without repeating the value', (_, value) => {
+      let error: unknown;
+      try {
+        loadConfig({ CURSOR_SECRET: value }, ROOT);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).variable).toBe('CURSOR_SECRET');
+      expect((error as ConfigError).message).not.toContain(value);
+    });
+  });
+
   it('keeps the issuer exactly as configured, trailing slash included', () => {
     const c = loadConfig({ OAUTH_ISSUER: 'https://tenant.eu.auth0.com/', OAUTH_AUDIENCE: 'https://api.example.com' }, ROOT);
     expect(c.auth.issuer).toMatchObject({ kind: 'external', issuer: 'https://tenant.eu.auth0.com/' });

@@ -9,10 +9,10 @@ import { findProductsAfter } from './product-repository.js';
  * primed into `productById`.
  */
 export async function listProducts(deps: RequestDeps, args: PageArgs): Promise<Connection<ProductRow>> {
-  const page = readPageArgs(args);
+  const page = readPageArgs(deps.cursors, args);
   const rows = await findProductsAfter(deps.db, page.afterId, page.limit + 1);
   for (const row of rows) deps.loaders.productById.prime(row.id, row);
-  return toConnection(rows, page.limit);
+  return toConnection(deps.cursors, rows, page.limit);
 }
 
 /** One product, or null when there is none with that id. Batched through `productById`. */

@@ -286,15 +286,15 @@ async function pageOfOrders(
   args: ListProfileOrdersArgs,
   customerId: number | null,
 ): Promise<Connection<OrderRow>> {
-  const page = readPageArgs(args);
+  const page = readPageArgs(deps.cursors, args);
   // An id that cannot exist matches no orders (and PostgreSQL would reject it as out of range).
-  if (customerId !== null && !isRowId(customerId)) return toConnection([], page.limit);
+  if (customerId !== null && !isRowId(customerId)) return toConnection(deps.cursors, [], page.limit);
   if (args.status !== undefined && args.status !== null && !isOrderStatus(args.status)) {
     throw new BadUserInputError('status', 'Unknown order status');
   }
   const rows = await findOrdersBefore(deps.db, { status: args.status ?? null, customerId }, page.afterId, page.limit + 1);
   for (const row of rows) deps.loaders.orderById.prime(row.id, row);
-  return toConnection(rows, page.limit);
+  return toConnection(deps.cursors, rows, page.limit);
 }
 
 async function canReadOrder(deps: RequestDeps, principal: Principal, order: OrderRow): Promise<boolean> {

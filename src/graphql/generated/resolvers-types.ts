@@ -70,6 +70,7 @@ export type Order = Node & {
   readonly total: Money;
 };
 
+/** Cursors and page info tell which orders exist and how many: they need what Order needs. */
 export type OrderConnection = {
   readonly __typename?: 'OrderConnection';
   readonly edges: ReadonlyArray<OrderEdge>;

@@ -1,11 +1,15 @@
 import type { Kysely } from 'kysely';
 
 import type { DatabaseSchema } from '../../../src/db/database-schema.js';
+import { createCursorCodec } from '../../../src/domain/cursor-codec.js';
 import { createRequestDeps, type RequestDeps } from '../../../src/domain/request-deps.js';
+
+/** The cursor codec every test request shares, as every request of one server does. */
+export const testCursors = createCursorCodec();
 
 /** Fresh per-request deps (new loaders) over a test database. */
 export function requestDeps(db: Kysely<DatabaseSchema>): RequestDeps {
-  return createRequestDeps(db);
+  return createRequestDeps(db, { cursors: testCursors });
 }
 
 export async function setStock(db: Kysely<DatabaseSchema>, productId: number, stock: number): Promise<void> {

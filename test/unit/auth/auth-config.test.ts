@@ -120,7 +120,8 @@ describe('configuration: several trusted issuers (OAUTH_ISSUERS)', () => {
   });
 
   it('lets OAUTH_ISSUERS satisfy production', () => {
-    expect(loadConfig({ NODE_ENV: 'production', ...issuers([{ issuer: 'https://a.example.com' }]) }, ROOT).auth.issuer.kind).toBe('multiple');
+    const env = { NODE_ENV: 'production', CURSOR_SECRET: Buffer.alloc(32, 1).toString('base64'), ...issuers([{ issuer: 'https://a.example.com' }]) };
+    expect(loadConfig(env, ROOT).auth.issuer.kind).toBe('multiple');
   });
 });
 

@@ -149,6 +149,68 @@ describe('@requiresScope as a schema transform', () => {
       ).not.toThrow();
     });
 
+    describe('connections', () => {
+      const connection = (connectionDirectives: string, edgeDirectives: string) => `
+        type Thing @requiresScope(scope: "a") { id: ID! }
+        type PageInfo { hasNextPage: Boolean! }
+        type ThingConnection ${connectionDirectives} { edges: [ThingEdge!]! pageInfo: PageInfo! }
+        type ThingEdge ${edgeDirectives} { cursor: String! node: Thing! }
+        type Query { things: ThingConnection! @requiresScope(scope: "b") open: String @public }`;
+      const failure = (sdl: string): SchemaAuthorizationError => {
+        try {
+          build(sdl);
+        } catch (e) {
+          return e as SchemaAuthorizationError;
+        }
+        throw new Error('expected start-up to fail');
+      };
+
+      it('fails when a connection type is weaker than its node type, naming the connection, its edge and the node', () => {
+        const error = failure(connection('', '@requiresScope(scope: "a")'));
+        expect(error).toBeInstanceOf(SchemaAuthorizationError);
+        expect(error.coordinate).toBe('ThingConnection');
+        expect(error.message).toContain('ThingEdge');
+        expect(error.message).toContain('Thing ');
+      });
+
+      it('fails when an edge type is weaker than its node type', () => {
+        expect(failure(connection('@requiresScope(scope: "a")', '')).coordinate).toBe('ThingEdge');
+        // A different scope is no substitute for the node's.
+        expect(failure(connection('@requiresScope(scope: "a")', '@requiresScope(scope: "b")')).coordinate).toBe('ThingEdge');
+        // Alternatives that let a caller without the node's scope through are weaker too.
+        expect(failure(connection('@requiresScope(anyOf: ["a", "c"])', '@requiresScope(scope: "a")')).coordinate).toBe('ThingConnection');
+      });
+
+      it('recognises a connection by its shape, whatever its name, through an interface node and nullable lists', () => {
+        const error = failure(`
+          interface Secret @requiresScope(scope: "a") { id: ID! }
+          type Thing implements Secret { id: ID! }
+          type Hit { node: Secret }
+          type Listing { edges: [Hit] }
+          type Query { listing: Listing @public }`);
+        expect(error.coordinate).toBe('Listing');
+      });
+
+      it('accepts a connection as strict as its node type, and a public connection of a public node', () => {
+        expect(() => build(connection('@requiresScope(scope: "a")', '@requiresScope(scope: "a")'))).not.toThrow();
+        expect(() => build(connection('@requiresScope(scope: "a") @requiresScope(scope: "c")', '@requiresScope(scope: "a")'))).not.toThrow();
+        expect(() =>
+          build(`type Item { id: ID! } type ItemEdge { cursor: String! node: Item! } type ItemConnection { edges: [ItemEdge!]! }
+            type Query { items: ItemConnection! @public }`),
+        ).not.toThrow();
+      });
+
+      it('gives every field of the connection and the edge the node requirement, and a field returning the connection too', async () => {
+        const { schema, index } = build(connection('@requiresScope(scope: "a")', '@requiresScope(scope: "a")'));
+        expect(index.field('Query', 'things').scopes).toEqual([['a', 'b']]);
+        expect(index.field('ThingConnection', 'pageInfo').scopes).toEqual([['a']]);
+        expect(index.field('ThingEdge', 'cursor').scopes).toEqual([['a']]);
+        const r = await run(schema, '{ things { pageInfo { hasNextPage } } }', user(['b']));
+        expect(r.data).toBeNull();
+        expect(r.errors?.[0]).toMatchObject({ path: ['things'], extensions: { code: 'FORBIDDEN', requiredScopes: ['a', 'b'], missingScopes: ['a'] } });
+      });
+    });
+
     it('fails on @requiresScope with neither or both arguments', () => {
       expect(() => build(`type Query { open: String @requiresScope }`)).toThrow(SchemaAuthorizationError);
       expect(() => build(`type Query { open: String @requiresScope(scope: "a", anyOf: ["b"]) }`)).toThrow(SchemaAuthorizationError);
