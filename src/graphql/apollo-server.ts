@@ -12,6 +12,7 @@ import { DEFAULT_EXECUTOR, type ExecutorKind } from '../config.js';
 import { jitExecutionPlugin } from './jit-executor.js';
 import type { ErrorFormatter } from './format-errors.js';
 import { principalSchemas } from '../authz/principal-schemas.js';
+import type { PersistedDocumentsSetup } from './persisted-documents-setup.js';
 
 export interface ApolloOptions {
   readonly schema: GraphQLSchema;
@@ -27,6 +28,8 @@ export interface ApolloOptions {
   readonly executor?: ExecutorKind;
   /** Leave out the authorization plugin (benchmarks of the layer's cost only). Default: true. */
   readonly authorization?: boolean;
+  /** Trusted documents and automatic persisted queries. Default: no manifest, Apollo's own APQ cache. */
+  readonly persistedDocuments?: PersistedDocumentsSetup;
 }
 
 /**
@@ -39,8 +42,11 @@ export function createApollo(options: ApolloOptions): ApolloServer<RequestContex
   return new ApolloServer<RequestContext>({
     schema: options.schema,
     includeStacktraceInErrorResponses: false,
+    ...(options.persistedDocuments ? { persistedQueries: options.persistedDocuments.persistedQueries } : {}),
     plugins: [
       ApolloServerPluginCacheControlDisabled(),
+      // Refuses an untrusted document in didResolveOperation, before any plugin answers it.
+      ...(options.persistedDocuments?.plugin ? [options.persistedDocuments.plugin] : []),
       ...(options.authorization === false
         ? []
         : [
