@@ -10,7 +10,7 @@ const UNKNOWN = 'query Unknown { me { displayName email } }';
 const PLACE_UNKNOWN = `mutation PlaceUnknown { placeOrder(input: { items: [{ productId: "${toGlobalId('Product', 1)}", quantity: 1 }] }) { orderId } }`;
 const MANIFEST_FILE = writeManifest([ME, CATALOG]);
 /** Both executors, as `npm test` runs the e2e tests. */
-const EXECUTOR = process.env['GRAPHQL_EXECUTOR'] ? { GRAPHQL_EXECUTOR: process.env['GRAPHQL_EXECUTOR'] } : {};
+const EXECUTOR: Record<string, string> = process.env['GRAPHQL_EXECUTOR'] ? { GRAPHQL_EXECUTOR: process.env['GRAPHQL_EXECUTOR'] } : {};
 
 type Body = { data?: Record<string, unknown> | null; errors?: Array<{ extensions?: Record<string, unknown> }> };
 
@@ -37,7 +37,7 @@ async function post(server: TestHttpServer, body: Record<string, unknown>, token
 
 /** GETs a GraphQL request: every member JSON-encoded in the query string, as Apollo Client does. */
 async function get(server: TestHttpServer, params: Record<string, unknown>, token?: string): Promise<{ status: number; body: Body }> {
-  const search = new URLSearchParams(Object.entries(params).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
+  const search = new URLSearchParams(Object.entries(params).map(([k, v]): [string, string] => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
   const response = await fetch(`${server.url}/graphql?${search}`, {
     headers: { 'apollo-require-preflight': 'true', ...(token ? { authorization: `Bearer ${token}` } : {}) },
   });
