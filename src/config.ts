@@ -1,9 +1,11 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { devIssuerSettings } from './auth/dev-issuer.js';
 import { DEFAULT_REDIS_KEY_PREFIX } from './auth/redis-shared-cache.js';
 import { parseScopeMapSpec, type ScopeMapSpec } from './auth/scope-map.js';
 import type { AuthorizationMode } from './authz/field-guard.js';
 import { MIN_CURSOR_SECRET_BYTES } from './domain/cursor-codec.js';
+import { ManifestError, type PersistedQueryManifest, parsePersistedQueryManifest } from './persisted-query-manifest.js';
 
 /** Which engine executes validated operations (`GRAPHQL_EXECUTOR`). */
 export type ExecutorKind = 'graphql-js' | 'jit';
@@ -114,6 +116,23 @@ export const DEFAULT_MAX_TOKENS = 5000;
 /** Caches shared between replicas. */
 export type SharedCacheSettings = { readonly kind: 'memory' } | { readonly kind: 'redis'; readonly url: string; readonly keyPrefix: string };
 
+/** What happens to an operation that is not in the manifest (`PERSISTED_DOCUMENTS_MODE`). */
+export type PersistedDocumentsMode = 'off' | 'audit' | 'enforce';
+
+/** Trusted documents (a persisted query manifest) and automatic persisted queries. */
+export interface PersistedDocumentsSettings {
+  readonly mode: PersistedDocumentsMode;
+  /** The validated manifest of `PERSISTED_DOCUMENTS_FILE`; undefined when unset. */
+  readonly manifest: PersistedQueryManifest | undefined;
+  /** Tokens with this scope may send any document in `enforce` mode (`PERSISTED_DOCUMENTS_BYPASS_SCOPE`). */
+  readonly bypassScope: string | undefined;
+  /** Bytes of query text kept for automatic persisted queries (`APQ_CACHE_BYTES`); 0 disables APQ. */
+  readonly apqCacheBytes: number;
+}
+
+/** Apollo Server's default APQ cache size (its `InMemoryLRUCache`), 30 MiB. */
+export const DEFAULT_APQ_CACHE_BYTES = 30 * 2 ** 20;
+
 export interface Config {
   readonly environment: 'development' | 'production' | 'test';
   readonly host: string;
@@ -162,6 +181,7 @@ export interface Config {
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Secret the pagination cursors are encrypted under (`CURSOR_SECRET`); undefined: a random one per process (never in production). */
   readonly cursorSecret: Buffer | undefined;
+  readonly persistedDocuments: PersistedDocumentsSettings;
 }
 
 /** Every environment variable the server reads, with its default and meaning (the README's table is generated from the same facts). */
@@ -210,6 +230,10 @@ export const ENVIRONMENT_VARIABLES = {
   GRAPHQL_INTROSPECTION_MAX_LIST_DEPTH: 'Lists nested in one introspection path (default 3, as in types { fields { args } }).',
   GRAPHQL_INTROSPECTION_MAX_FIELDS: '__schema/__type fields at the root, aliases counted (default 3).',
   CURSOR_SECRET: 'Base64 (or base64url) of at least 32 random bytes, e.g. `openssl rand -base64 32`: the key of the encrypted pagination cursors, the same on every replica. Required in production; unset elsewhere: random per process.',
+  PERSISTED_DOCUMENTS_FILE: 'Path of a persisted query manifest (apollo-persisted-query-manifest, as @apollo/generate-persisted-query-manifest writes it): the trusted operations.',
+  PERSISTED_DOCUMENTS_MODE: 'off (default) | audit (operations not in the manifest run and are logged) | enforce (they are refused with 400 PERSISTED_QUERY_NOT_IN_LIST).',
+  PERSISTED_DOCUMENTS_BYPASS_SCOPE: 'A scope whose tokens may send any operation in enforce mode (e.g. for internal tools). Default: none.',
+  APQ_CACHE_BYTES: 'Bytes of query text kept for automatic persisted queries (default 31457280, Apollo\'s; 0 disables APQ).',
 } as const;
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -424,6 +448,33 @@ function cursorSecret(env: Env, production: boolean): Buffer | undefined {
   return bytes;
 }
 
+function persistedDocuments(env: Env, projectRoot: string): PersistedDocumentsSettings {
+  const mode = oneOf(env, 'PERSISTED_DOCUMENTS_MODE', ['off', 'audit', 'enforce'] as const, 'off');
+  const file = env['PERSISTED_DOCUMENTS_FILE'];
+  let manifest: PersistedQueryManifest | undefined;
+  if (file !== undefined && file !== '') {
+    let text: string;
+    try {
+      text = readFileSync(path.resolve(projectRoot, file), 'utf8');
+    } catch (error) {
+      throw new ConfigError('PERSISTED_DOCUMENTS_FILE', (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : 'cannot be read');
+    }
+    try {
+      manifest = parsePersistedQueryManifest(text);
+    } catch (error) {
+      if (!(error instanceof ManifestError)) throw error;
+      const location = error.index === undefined ? {} : { index: error.index, ...(error.field === undefined ? {} : { field: error.field }) };
+      throw new ConfigError('PERSISTED_DOCUMENTS_FILE', error.message, location);
+    }
+  } else if (mode !== 'off') {
+    throw new ConfigError('PERSISTED_DOCUMENTS_FILE', `is required when PERSISTED_DOCUMENTS_MODE is ${mode}`);
+  }
+  const bypassScope = env['PERSISTED_DOCUMENTS_BYPASS_SCOPE'] || undefined;
+  // RFC 6749 §3.3: scope-token = 1*NQCHAR.
+  if (bypassScope !== undefined && !/^[\x21\x23-\x5B\x5D-\x7E]+$/.test(bypassScope)) throw new ConfigError('PERSISTED_DOCUMENTS_BYPASS_SCOPE', 'must be one scope (no spaces or quotes)');
+  return Object.freeze({ mode, manifest, bypassScope, apqCacheBytes: integer(env, 'APQ_CACHE_BYTES', DEFAULT_APQ_CACHE_BYTES, 0, 2 ** 31) });
+}
+
 /**
  * Reads and validates the whole configuration from the environment. The only place that
  * interprets environment variables; an invalid value throws {@link ConfigError} naming it.
@@ -551,6 +602,7 @@ export function loadConfig(env: Env, projectRoot: string): Config {
     }),
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
     cursorSecret: cursorSecret(env, production),
+    persistedDocuments: persistedDocuments(env, projectRoot),
   });
 }
 

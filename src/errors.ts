@@ -19,6 +19,8 @@ export enum ErrorCode {
   OPERATION_TOO_COMPLEX = 'OPERATION_TOO_COMPLEX',
   INTROSPECTION_TOO_COMPLEX = 'INTROSPECTION_TOO_COMPLEX',
   SLICING_ARGUMENT_REQUIRED = 'SLICING_ARGUMENT_REQUIRED',
+  /** Trusted documents in `enforce` mode: the operation is not in the manifest (Apollo Router's code). */
+  PERSISTED_QUERY_NOT_IN_LIST = 'PERSISTED_QUERY_NOT_IN_LIST',
 }
 
 /**
@@ -95,5 +97,13 @@ export class ConflictError extends AppError {
 export class ForbiddenError extends AppError {
   constructor(reason: string, message: string, detail: ErrorDetail = {}) {
     super(ErrorCode.FORBIDDEN, message, { ...detail, reason });
+  }
+}
+
+/** The operation is not one of the trusted documents, and this caller may not send others (HTTP 400). */
+export class PersistedQueryNotInListError extends AppError {
+  constructor() {
+    // `http` is read and removed by Apollo Server: the status of the whole response.
+    super(ErrorCode.PERSISTED_QUERY_NOT_IN_LIST, 'This operation is not in the list of trusted operations: send a persisted operation', { http: { status: 400 } });
   }
 }

@@ -17,6 +17,7 @@ import { ProductRowCache } from './domain/catalog/product-row-cache.js';
 import { createCursorCodec } from './domain/cursor-codec.js';
 import { createApollo } from './graphql/apollo-server.js';
 import { assertDocumentSize } from './graphql/document-size.js';
+import { setUpPersistedDocuments } from './graphql/persisted-documents-setup.js';
 import { publicResponseCachePlugin } from './graphql/public-response-cache.js';
 import { type RequestContext, createRequestContext } from './graphql/context.js';
 import { buildSchema } from './graphql/schema.js';
@@ -37,8 +38,8 @@ export interface ServerDeps {
    * else identical. Only for benchmarks that measure what the layer costs. Default: true.
    */
   readonly authorization?: boolean;
-  /** Pino options or false to silence logs. */
-  readonly logger?: boolean | { level: string };
+  /** Pino options or false to silence logs; `stream` receives each JSON line (log assertions in tests). */
+  readonly logger?: boolean | { level: string; stream?: { write(line: string): void } };
 }
 
 export interface ServerHandle {
@@ -88,6 +89,8 @@ export async function createServer(config: Config, deps: ServerDeps = {}): Promi
 
 async function startHttp(config: Config, deps: ServerDeps, database: Database, ownsDatabase: boolean): Promise<ServerHandle> {
   const { schema, index } = buildSchema({ authorization: deps.authorization !== false });
+  // Before anything listens: a manifest operation that no longer validates stops start-up.
+  const persistedDocuments = setUpPersistedDocuments(config.persistedDocuments, schema, index);
   const app = Fastify({
     logger: deps.logger ?? { level: config.logLevel },
     // A caller-supplied request id is accepted only if it is short and harmless to log.
@@ -150,6 +153,7 @@ async function startHttp(config: Config, deps: ServerDeps, database: Database, o
     dpopAlgorithms: dpop.algorithms,
     logger: app.log as unknown as Logger,
     limits: config.limits,
+    persistedDocuments,
     plugins: [
       landingPage,
       ...(config.graphql.catalogCacheEntries > 0

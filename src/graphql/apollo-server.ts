@@ -14,6 +14,7 @@ import { operationLimitsPlugin } from '../authz/operation-limits.js';
 import { jitExecutionPlugin } from './jit-executor.js';
 import type { ErrorFormatter } from './format-errors.js';
 import { principalSchemas } from '../authz/principal-schemas.js';
+import type { PersistedDocumentsSetup } from './persisted-documents-setup.js';
 
 export interface ApolloOptions {
   readonly schema: GraphQLSchema;
@@ -31,6 +32,8 @@ export interface ApolloOptions {
   readonly authorization?: boolean;
   /** Operation limits; default: {@link DEFAULT_OPERATION_LIMITS}, {@link DEFAULT_MAX_TOKENS}, `enforce`. */
   readonly limits?: { readonly mode: LimitsMode; readonly maxTokens: number; readonly operation: OperationLimits };
+  /** Trusted documents and automatic persisted queries. Default: no manifest, Apollo's own APQ cache. */
+  readonly persistedDocuments?: PersistedDocumentsSetup;
 }
 
 /**
@@ -50,8 +53,11 @@ export function createApollo(options: ApolloOptions): ApolloServer<RequestContex
     parseOptions: { maxTokens: limits.maxTokens },
     // Apollo's own log lines go through the structured logger, never straight to stderr.
     logger: apolloLogger(options.logger),
+    ...(options.persistedDocuments ? { persistedQueries: options.persistedDocuments.persistedQueries } : {}),
     plugins: [
       ApolloServerPluginCacheControlDisabled(),
+      // Refuses an untrusted document in didResolveOperation, before any plugin answers it.
+      ...(options.persistedDocuments?.plugin ? [options.persistedDocuments.plugin] : []),
       ...(options.authorization === false
         ? []
         : [

@@ -1,0 +1,48 @@
+import type { ApolloServerPlugin, GraphQLRequestListener } from '@apollo/server';
+import type { Principal } from '../auth/principal.js';
+import type { PersistedDocumentsMode } from '../config.js';
+import { PersistedQueryNotInListError } from '../errors.js';
+import type { Logger } from '../logger.js';
+
+export interface PersistedDocumentsPluginOptions {
+  /** `audit`: unknown operations run and are logged; `enforce`: they are refused. */
+  readonly mode: Exclude<PersistedDocumentsMode, 'off'>;
+  /** Ids (SHA-256 of the body) of the trusted documents. */
+  readonly trusted: ReadonlyMap<string, unknown>;
+  /** Tokens carrying this scope may send any document. Default: none. */
+  readonly bypassScope?: string;
+}
+
+interface PluginContext {
+  readonly principal: Principal;
+  readonly log: Logger;
+}
+
+/**
+ * Trusted documents. In `didResolveOperation` — after the context (and so the principal) exists,
+ * before any plugin answers or anything executes — compares the request's `queryHash` (the
+ * SHA-256 of the document Apollo parsed, whether the client sent it or its hash) with the
+ * manifest's ids. An unknown document from a caller without the bypass scope is logged (`audit`,
+ * one line: operation name and hash, never variables or tokens) or refused with HTTP 400
+ * `PERSISTED_QUERY_NOT_IN_LIST` (`enforce`). Throwing here also keeps Apollo from registering
+ * the document as an automatic persisted query.
+ */
+export function persistedDocumentsPlugin(options: PersistedDocumentsPluginOptions): ApolloServerPlugin<PluginContext> {
+  const { mode, trusted, bypassScope } = options;
+  const listener: GraphQLRequestListener<PluginContext> = {
+    async didResolveOperation(rc) {
+      if (trusted.has(rc.queryHash)) return;
+      if (bypassScope !== undefined && rc.contextValue.principal.scopes.has(bypassScope)) return;
+      if (mode === 'enforce') throw new PersistedQueryNotInListError();
+      rc.contextValue.log.info(
+        { event: 'persisted_documents.unknown_operation', operationName: rc.operationName, queryHash: rc.queryHash },
+        'operation not in the persisted documents manifest (audit)',
+      );
+    },
+  };
+  return {
+    async requestDidStart() {
+      return listener;
+    },
+  };
+}
