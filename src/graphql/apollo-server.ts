@@ -27,6 +27,14 @@ export interface ApolloOptions {
   readonly executor?: ExecutorKind;
   /** Leave out the authorization plugin (benchmarks of the layer's cost only). Default: true. */
   readonly authorization?: boolean;
+  /**
+   * Leave schema details out of client errors: no "Did you mean …?" suggestions of field, type,
+   * argument or enum value names (validation and variable errors). Default: false (the server
+   * turns it on in production).
+   */
+  readonly hideSchemaDetails?: boolean;
+  /** Accept batched requests (a JSON array body; their size is bounded by the HTTP handler). Default: false. */
+  readonly batching?: boolean;
 }
 
 /**
@@ -35,10 +43,12 @@ export interface ApolloOptions {
  * used, and it would wrap every resolver).
  */
 export function createApollo(options: ApolloOptions): ApolloServer<RequestContext> {
-  const formatError = errorFormatter(options.logger);
+  const formatError = errorFormatter(options.logger, options.hideSchemaDetails === true);
   return new ApolloServer<RequestContext>({
     schema: options.schema,
     includeStacktraceInErrorResponses: false,
+    hideSchemaDetailsFromClientErrors: options.hideSchemaDetails === true,
+    allowBatchedHttpRequests: options.batching === true,
     plugins: [
       ApolloServerPluginCacheControlDisabled(),
       ...(options.authorization === false
@@ -60,9 +70,18 @@ export function createApollo(options: ApolloOptions): ApolloServer<RequestContex
   });
 }
 
-/** No stack traces or internal messages in responses: an unexpected error is logged and reported as a bare internal error. */
-function errorFormatter(logger: Logger): ErrorFormatter {
+/** graphql-js's suggestion at the end of a message, as Apollo's `hideSchemaDetailsFromClientErrors` removes it. */
+const SUGGESTION = / ?Did you mean(.+?)\?$/;
+
+/**
+ * No stack traces or internal messages in responses: an unexpected error is logged and reported
+ * as a bare internal error. With `hideSchemaDetails`, suggestions are removed from every message:
+ * Apollo's option covers validation errors only, not variable errors such as
+ * `Field "itemz" is not defined by type "PlaceOrderInput". Did you mean "items"?`.
+ */
+function errorFormatter(logger: Logger, hideSchemaDetails: boolean): ErrorFormatter {
   return (formatted, error) => {
+    if (hideSchemaDetails && SUGGESTION.test(formatted.message)) formatted = { ...formatted, message: formatted.message.replace(SUGGESTION, '') };
     const original = unwrapResolverError(error);
     if (original instanceof GraphQLError || formatted.extensions?.['code'] !== ErrorCode.INTERNAL_SERVER_ERROR) return formatted;
     logger.error({ err: original }, 'unexpected error while resolving');
