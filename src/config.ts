@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isIPv4, isIPv6 } from 'node:net';
 import path from 'node:path';
 import { devIssuerSettings } from './auth/dev-issuer.js';
 import { DEFAULT_REDIS_KEY_PREFIX } from './auth/redis-shared-cache.js';
@@ -133,6 +134,24 @@ export interface PersistedDocumentsSettings {
 /** Apollo Server's default APQ cache size (its `InMemoryLRUCache`), 30 MiB. */
 export const DEFAULT_APQ_CACHE_BYTES = 30 * 2 ** 20;
 
+/** What one client may make the HTTP server hold or read. */
+export interface HttpLimits {
+  /** Largest request body, bytes; a larger one is answered 413. */
+  readonly bodyLimitBytes: number;
+  /** Largest request line and headers together, bytes (Node's `maxHeaderSize`); beyond it 431. */
+  readonly maxHeaderBytes: number;
+  /** Time to receive a request's headers, ms (Node's `headersTimeout`). */
+  readonly headersTimeoutMs: number;
+  /** Time to receive a whole request, headers and body, ms (Node's `requestTimeout`). */
+  readonly requestTimeoutMs: number;
+  /** Longest silence on a connection while a request is received or answered, ms (Fastify's `connectionTimeout`). */
+  readonly idleTimeoutMs: number;
+  /** Longest idle time of a keep-alive connection between requests, ms. */
+  readonly keepAliveTimeoutMs: number;
+  /** Most connections open at once (per process); connections over it are closed unanswered. */
+  readonly maxConnections: number;
+}
+
 export interface Config {
   readonly environment: 'development' | 'production' | 'test';
   readonly host: string;
@@ -171,6 +190,10 @@ export interface Config {
     readonly catalogCacheEntries: number;
     /** Product rows shared between requests (served per catalog version); 0 disables them. */
     readonly productCacheEntries: number;
+    /** Most operations in one batched HTTP request (a JSON array body); 0: batching off. */
+    readonly batchMax: number;
+    /** No schema details (such as "Did you mean …?" suggestions) in client errors: on in production. */
+    readonly hideSchemaDetails: boolean;
   };
   readonly limits: {
     readonly mode: LimitsMode;
@@ -178,6 +201,10 @@ export interface Config {
     readonly maxTokens: number;
     readonly operation: OperationLimits;
   };
+  /** Limits of the HTTP server (slow clients, sizes, connections). */
+  readonly http: HttpLimits;
+  /** Embed an all-scopes development token in the development landing page (default: only when listening on a loopback address). */
+  readonly devLandingToken: boolean;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Secret the pagination cursors are encrypted under (`CURSOR_SECRET`); undefined: a random one per process (never in production). */
   readonly cursorSecret: Buffer | undefined;
@@ -217,6 +244,15 @@ export const ENVIRONMENT_VARIABLES = {
   GRAPHQL_EXECUTOR: 'jit (default: graphql-jit, operations compiled once) | graphql-js (the reference executor).',
   CATALOG_CACHE_ENTRIES: 'Responses to anonymous catalog queries kept in memory, invalidated by any product change (default 1000; 0 disables).',
   PRODUCT_CACHE_ENTRIES: 'Product rows kept in memory for every request, served only while the catalog version is unchanged (default 10000; 0 disables).',
+  GRAPHQL_BATCH_MAX: 'Most operations in one batched request (a JSON array body); default 0: batching off.',
+  HTTP_BODY_LIMIT_BYTES: 'Largest request body in bytes (default 1048576 = 1 MiB); larger ones get 413 PAYLOAD_TOO_LARGE.',
+  HTTP_MAX_HEADER_BYTES: 'Largest request line and headers in bytes (default 32768); larger ones get 431.',
+  HTTP_HEADERS_TIMEOUT_MS: 'Time allowed to receive a request\'s headers, in milliseconds (default 10000).',
+  HTTP_REQUEST_TIMEOUT_MS: 'Time allowed to receive a whole request, headers and body, in milliseconds (default 30000; at least HTTP_HEADERS_TIMEOUT_MS).',
+  HTTP_IDLE_TIMEOUT_MS: 'A connection on which nothing is sent or received for this long while a request is under way is closed, in milliseconds (default 60000).',
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: 'An idle keep-alive connection is closed after this long, in milliseconds (default 72000).',
+  HTTP_MAX_CONNECTIONS: 'Most connections open at once per process (default 4096); more are closed unanswered.',
+  DEV_LANDING_TOKEN: 'true | false: embed an all-scopes development token in the landing page (default true only when HOST is a loopback address).',
   AUTHZ_MODE: 'filter (default: denied fields null with errors) | reject (any denial rejects the operation) | dry-run (log only).',
   LOG_LEVEL: 'fatal | error | warn | info | debug | trace | silent (default info).',
   GRAPHQL_LIMITS_MODE: 'enforce (default: operations over a limit are refused with 400) | measure (they run, and one warn line says what would have been refused).',
@@ -310,6 +346,31 @@ function scopeMap(value: unknown, fail: (message: string) => ConfigError): Scope
 
 function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '[::1]' || host.startsWith('127.');
+}
+
+/** Whether an address to listen on (`HOST`) is reachable only from this machine: `localhost`, 127.0.0.0/8 or ::1. */
+export function isLoopbackHost(host: string): boolean {
+  const bare = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  if (bare === 'localhost') return true;
+  if (isIPv4(bare)) return bare.startsWith('127.');
+  if (isIPv6(bare)) return /^(0{0,4}:){2,7}0{0,3}1$/.test(bare) || /^::ffff:127\./.test(bare);
+  return false;
+}
+
+function httpLimits(env: Env): HttpLimits {
+  const headersTimeoutMs = integer(env, 'HTTP_HEADERS_TIMEOUT_MS', 10_000, 100, 600_000);
+  const requestTimeoutMs = integer(env, 'HTTP_REQUEST_TIMEOUT_MS', 30_000, 100, 3_600_000);
+  // Node refuses a headers deadline later than the whole request's.
+  if (requestTimeoutMs < headersTimeoutMs) throw new ConfigError('HTTP_REQUEST_TIMEOUT_MS', `must be at least HTTP_HEADERS_TIMEOUT_MS (${headersTimeoutMs})`);
+  return Object.freeze({
+    bodyLimitBytes: integer(env, 'HTTP_BODY_LIMIT_BYTES', 1024 * 1024, 1024, 100 * 1024 * 1024),
+    maxHeaderBytes: integer(env, 'HTTP_MAX_HEADER_BYTES', 32 * 1024, 16 * 1024, 1024 * 1024),
+    headersTimeoutMs,
+    requestTimeoutMs,
+    idleTimeoutMs: integer(env, 'HTTP_IDLE_TIMEOUT_MS', 60_000, 100, 3_600_000),
+    keepAliveTimeoutMs: integer(env, 'HTTP_KEEP_ALIVE_TIMEOUT_MS', 72_000, 100, 3_600_000),
+    maxConnections: integer(env, 'HTTP_MAX_CONNECTIONS', 4096, 1, 1_000_000),
+  });
 }
 
 function oneOf<T extends string>(env: Env, name: keyof typeof ENVIRONMENT_VARIABLES, allowed: readonly T[], fallback: T): T {
@@ -585,6 +646,8 @@ export function loadConfig(env: Env, projectRoot: string): Config {
       executor: oneOf(env, 'GRAPHQL_EXECUTOR', ['jit', 'graphql-js'] as const, DEFAULT_EXECUTOR),
       catalogCacheEntries: integer(env, 'CATALOG_CACHE_ENTRIES', 1000, 0, 100_000),
       productCacheEntries: integer(env, 'PRODUCT_CACHE_ENTRIES', 10_000, 0, 1_000_000),
+      batchMax: integer(env, 'GRAPHQL_BATCH_MAX', 0, 0, 1000),
+      hideSchemaDetails: production,
     },
     limits: Object.freeze({
       mode: oneOf(env, 'GRAPHQL_LIMITS_MODE', ['enforce', 'measure'] as const, 'enforce'),
@@ -600,6 +663,8 @@ export function loadConfig(env: Env, projectRoot: string): Config {
         maxIntrospectionFields: integer(env, 'GRAPHQL_INTROSPECTION_MAX_FIELDS', DEFAULT_OPERATION_LIMITS.maxIntrospectionFields, 0, 1000),
       }),
     }),
+    http: httpLimits(env),
+    devLandingToken: bool(env, 'DEV_LANDING_TOKEN', isLoopbackHost(host)),
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
     cursorSecret: cursorSecret(env, production),
     persistedDocuments: persistedDocuments(env, projectRoot),

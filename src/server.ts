@@ -7,7 +7,7 @@ import { createDpopReplayCache } from './auth/dpop-replay-cache.js';
 import { createDpopVerifier } from './auth/dpop-verifier.js';
 import type { TokenVerifier } from './auth/token-verifier.js';
 import { setUpTokenVerification } from './auth/token-verification-setup.js';
-import { type Config, trustedIssuers } from './config.js';
+import { type Config, isLoopbackHost, trustedIssuers } from './config.js';
 import { type Database, createDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { seedCatalog } from './db/seed.js';
@@ -22,6 +22,7 @@ import { publicResponseCachePlugin } from './graphql/public-response-cache.js';
 import { type RequestContext, createRequestContext } from './graphql/context.js';
 import { buildSchema } from './graphql/schema.js';
 import { apolloHandler } from './http/apollo-handler.js';
+import { applyConnectionLimit, graphqlBodyLimitErrorHandler, httpServerOptions } from './http/http-limits.js';
 import { protectedResourceMetadata, resourceMetadataPath } from './http/protected-resource-metadata.js';
 import type { Logger } from './logger.js';
 
@@ -55,8 +56,7 @@ export interface ServerHandle {
 /** Root fields that read only the public catalog: their anonymous responses may be cached. */
 const CATALOG_ROOT_FIELDS: ReadonlySet<string> = new Set(['products', 'product']);
 
-const EXAMPLE_OPERATION = `# Try it: the Authorization header below holds a development token with every scope.
-query MyOrders {
+const EXAMPLE_OPERATION_BODY = `query MyOrders {
   me {
     displayName
     orders(first: 5) {
@@ -66,6 +66,12 @@ query MyOrders {
   products(first: 3) { edges { node { id name price { amount currency } inStock } } }
 }
 `;
+const EXAMPLE_OPERATION = `# Try it: the Authorization header below holds a development token with every scope.
+${EXAMPLE_OPERATION_BODY}`;
+const EXAMPLE_OPERATION_WITHOUT_TOKEN = `# Try it: get a token with \`npm run token -- --sub alice --scope "read:profile read:orders"\`
+# and add the header Authorization: Bearer <token>. (The landing page embeds one only when the
+# server listens on a loopback address, or with DEV_LANDING_TOKEN=true.)
+${EXAMPLE_OPERATION_BODY}`;
 
 /**
  * Builds the whole resource server: database (migrated and seeded), token verification, the
@@ -93,6 +99,8 @@ async function startHttp(config: Config, deps: ServerDeps, database: Database, o
   const persistedDocuments = setUpPersistedDocuments(config.persistedDocuments, schema, index);
   const app = Fastify({
     logger: deps.logger ?? { level: config.logLevel },
+    // Deadlines for slow clients, body and header sizes (README, "HTTP limits").
+    ...httpServerOptions(config.http),
     // A caller-supplied request id is accepted only if it is short and harmless to log.
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
@@ -104,7 +112,14 @@ async function startHttp(config: Config, deps: ServerDeps, database: Database, o
   let devIssuer: DevIssuer | undefined;
   if (issuerSettings.kind === 'development') {
     devIssuer = await loadOrCreateDevIssuer({ keyFile: issuerSettings.keyFile, issuer: issuerSettings.issuer, audience: config.auth.audience });
-    app.log.warn({ issuer: devIssuer.issuer }, 'DEVELOPMENT ISSUER: tokens are signed by a local key in data/ — get one with `npm run token`. Never use this in production.');
+    const landing = config.devLandingToken
+      ? 'The landing page at /graphql embeds an all-scopes token for anyone who can reach this server' +
+        (isLoopbackHost(config.host) ? ` (it listens on ${config.host} only; DEV_LANDING_TOKEN=false to stop).` : ` — and it listens on ${config.host} (DEV_LANDING_TOKEN=true).`)
+      : `The landing page embeds no token (${isLoopbackHost(config.host) ? 'DEV_LANDING_TOKEN=false' : `HOST=${config.host} is not a loopback address; DEV_LANDING_TOKEN=true embeds one`}).`;
+    app.log.warn(
+      { issuer: devIssuer.issuer, landingPageToken: config.devLandingToken },
+      `DEVELOPMENT ISSUER: tokens are signed by a local key in data/ — get one with \`npm run token\`. Never use this in production. ${landing}`,
+    );
   }
   // Every trusted issuer's JWT verifier and, for the one with client credentials, introspection
   // (results in Redis when REDIS_URL is set), routed by the token's issuer.
@@ -134,11 +149,19 @@ async function startHttp(config: Config, deps: ServerDeps, database: Database, o
   // RFC 9728 §2: every authorization server whose tokens are accepted here.
   const authorizationServers = devIssuer !== undefined ? [devIssuer.issuer] : trustedIssuers(issuerSettings).map((entry) => entry.issuer);
 
+  // The development token only for a server reachable from this machine alone, unless asked for.
   const landingPage: ApolloServerPlugin<RequestContext> =
     devIssuer !== undefined
       ? ApolloServerPluginLandingPageLocalDefault({
-          embed: { initialState: { pollForSchemaUpdates: false, sharedHeaders: { Authorization: `Bearer ${await devIssuer.sign({ sub: 'dev-user', name: 'Dev User', scope: index.scopes.map((s) => s.name).join(' '), expiresInSec: 12 * 3600 })}` } } },
-          document: EXAMPLE_OPERATION,
+          embed: {
+            initialState: {
+              pollForSchemaUpdates: false,
+              ...(config.devLandingToken
+                ? { sharedHeaders: { Authorization: `Bearer ${await devIssuer.sign({ sub: 'dev-user', name: 'Dev User', scope: index.scopes.map((s) => s.name).join(' '), expiresInSec: 12 * 3600 })}` } }
+                : {}),
+            },
+          },
+          document: config.devLandingToken ? EXAMPLE_OPERATION : EXAMPLE_OPERATION_WITHOUT_TOKEN,
           includeCookies: false,
         })
       : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false });
@@ -149,6 +172,8 @@ async function startHttp(config: Config, deps: ServerDeps, database: Database, o
     mode: config.authorization.mode,
     executor: config.graphql.executor,
     authorization: deps.authorization !== false,
+    hideSchemaDetails: config.graphql.hideSchemaDetails,
+    batching: config.graphql.batchMax > 0,
     ...challenge,
     dpopAlgorithms: dpop.algorithms,
     logger: app.log as unknown as Logger,
@@ -181,8 +206,9 @@ async function startHttp(config: Config, deps: ServerDeps, database: Database, o
     const principal = await authenticate(credentials, tokenVerifier, challenge, log, dpop);
     return createRequestContext({ requestId: String(request.id), principal, db: database.db, index, mode: config.authorization.mode, log, products, cursors });
   };
-  const handler = apolloHandler(apollo, context);
-  app.route({ url: '/graphql', method: ['GET', 'POST', 'OPTIONS'], handler });
+  const handler = apolloHandler(apollo, context, { batchMax: config.graphql.batchMax });
+  app.route({ url: '/graphql', method: ['GET', 'POST', 'OPTIONS'], handler, errorHandler: graphqlBodyLimitErrorHandler(config.http) });
+  applyConnectionLimit(app.server, config.http);
 
   const metadata = () => protectedResourceMetadata({ resource: config.auth.audience, authorizationServers, index, documentationUrl: `${config.publicUrl}/graphql`, dpopAlgorithms: dpop.algorithms });
   // The root document, the one for the GraphQL endpoint's path, and the one for the audience's path.

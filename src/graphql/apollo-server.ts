@@ -34,6 +34,14 @@ export interface ApolloOptions {
   readonly limits?: { readonly mode: LimitsMode; readonly maxTokens: number; readonly operation: OperationLimits };
   /** Trusted documents and automatic persisted queries. Default: no manifest, Apollo's own APQ cache. */
   readonly persistedDocuments?: PersistedDocumentsSetup;
+  /**
+   * Leave schema details out of client errors: no "Did you mean …?" suggestions of field, type,
+   * argument or enum value names (validation and variable errors). Default: false (the server
+   * turns it on in production).
+   */
+  readonly hideSchemaDetails?: boolean;
+  /** Accept batched requests (a JSON array body; their size is bounded by the HTTP handler). Default: false. */
+  readonly batching?: boolean;
 }
 
 /**
@@ -42,7 +50,7 @@ export interface ApolloOptions {
  * used, and it would wrap every resolver).
  */
 export function createApollo(options: ApolloOptions): ApolloServer<RequestContext> {
-  const formatError = errorFormatter(options.logger);
+  const formatError = errorFormatter(options.logger, options.hideSchemaDetails === true);
   const limits = options.limits ?? { mode: 'enforce', maxTokens: DEFAULT_MAX_TOKENS, operation: DEFAULT_OPERATION_LIMITS };
   // One analysis of each operation, shared by the limits and the authorization plan.
   const analyzer = new OperationAnalyzer(options.index);
@@ -54,6 +62,8 @@ export function createApollo(options: ApolloOptions): ApolloServer<RequestContex
     // Apollo's own log lines go through the structured logger, never straight to stderr.
     logger: apolloLogger(options.logger),
     ...(options.persistedDocuments ? { persistedQueries: options.persistedDocuments.persistedQueries } : {}),
+    hideSchemaDetailsFromClientErrors: options.hideSchemaDetails === true,
+    allowBatchedHttpRequests: options.batching === true,
     plugins: [
       ApolloServerPluginCacheControlDisabled(),
       // Refuses an untrusted document in didResolveOperation, before any plugin answers it.
@@ -86,9 +96,18 @@ function apolloLogger(logger: Logger) {
   return { debug: () => undefined, info: line('info'), warn: line('warn'), error: line('error') };
 }
 
-/** No stack traces or internal messages in responses: an unexpected error is logged and reported as a bare internal error. */
-function errorFormatter(logger: Logger): ErrorFormatter {
+/** graphql-js's suggestion at the end of a message, as Apollo's `hideSchemaDetailsFromClientErrors` removes it. */
+const SUGGESTION = / ?Did you mean(.+?)\?$/;
+
+/**
+ * No stack traces or internal messages in responses: an unexpected error is logged and reported
+ * as a bare internal error. With `hideSchemaDetails`, suggestions are removed from every message:
+ * Apollo's option covers validation errors only, not variable errors such as
+ * `Field "itemz" is not defined by type "PlaceOrderInput". Did you mean "items"?`.
+ */
+function errorFormatter(logger: Logger, hideSchemaDetails: boolean): ErrorFormatter {
   return (formatted, error) => {
+    if (hideSchemaDetails && SUGGESTION.test(formatted.message)) formatted = { ...formatted, message: formatted.message.replace(SUGGESTION, '') };
     const original = unwrapResolverError(error);
     if (original instanceof GraphQLError || formatted.extensions?.['code'] !== ErrorCode.INTERNAL_SERVER_ERROR) return formatted;
     logger.error({ err: original }, 'unexpected error while resolving');

@@ -55,6 +55,44 @@ describe('development mode (npm start without configuration)', () => {
   });
 });
 
+/**
+ * The landing page's all-scopes token is for the developer's own browser: it is embedded only
+ * when the server listens on a loopback address, or when DEV_LANDING_TOKEN=true asks for it.
+ */
+describe('development landing page token', () => {
+  const landingPage = async (env: Record<string, string>) => {
+    const server = await startHttpServer(env);
+    try {
+      const port = new URL(server.url).port;
+      const r = await fetch(`http://127.0.0.1:${port}/graphql`, { headers: { accept: 'text/html' } });
+      expect(r.status).toBe(200);
+      return await r.text();
+    } finally {
+      await server.close();
+    }
+  };
+  const EMBEDDED_TOKEN = /Bearer ey/;
+
+  it('is embedded when listening on 127.0.0.1', async () => {
+    expect(await landingPage({ HOST: '127.0.0.1' })).toMatch(EMBEDDED_TOKEN);
+  });
+
+  it('is not embedded when listening on every interface (HOST=0.0.0.0)', async () => {
+    const html = await landingPage({ HOST: '0.0.0.0' });
+    expect(html).toContain('Sandbox');
+    expect(html).not.toMatch(EMBEDDED_TOKEN);
+    expect(html).toContain('npm run token');
+  });
+
+  it('is embedded on 0.0.0.0 when DEV_LANDING_TOKEN=true', async () => {
+    expect(await landingPage({ HOST: '0.0.0.0', DEV_LANDING_TOKEN: 'true' })).toMatch(EMBEDDED_TOKEN);
+  });
+
+  it('is not embedded on 127.0.0.1 when DEV_LANDING_TOKEN=false', async () => {
+    expect(await landingPage({ HOST: '127.0.0.1', DEV_LANDING_TOKEN: 'false' })).not.toMatch(EMBEDDED_TOKEN);
+  });
+});
+
 describe('readiness', () => {
   it('answers /readyz 503 naming the database when it cannot be reached, while /healthz stays 200', async () => {
     const server = await startHttpServer({});

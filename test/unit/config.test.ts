@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { ConfigError, isLoopbackHost, loadConfig } from '../../src/config.js';
 
 const ROOT = '/srv/app';
 const variableOf = (env: Record<string, string>): string | undefined => {
@@ -106,5 +106,77 @@ describe('configuration', () => {
 
   it('selects PostgreSQL for a postgres:// URL', () => {
     expect(loadConfig({ DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/test' }, ROOT).database).toMatchObject({ kind: 'postgres', poolSize: 10 });
+  });
+});
+
+describe('HTTP limits configuration', () => {
+  it('defaults to deadlines and sizes that ordinary clients stay within', () => {
+    expect(loadConfig({}, ROOT).http).toEqual({
+      bodyLimitBytes: 1024 * 1024,
+      maxHeaderBytes: 32 * 1024,
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 30_000,
+      idleTimeoutMs: 60_000,
+      keepAliveTimeoutMs: 72_000,
+      maxConnections: 4096,
+    });
+    expect(loadConfig({}, ROOT).graphql.batchMax).toBe(0);
+  });
+
+  it('reads each limit from its variable', () => {
+    const c = loadConfig(
+      { HTTP_BODY_LIMIT_BYTES: '4096', HTTP_MAX_HEADER_BYTES: '65536', HTTP_HEADERS_TIMEOUT_MS: '2000', HTTP_REQUEST_TIMEOUT_MS: '5000', HTTP_IDLE_TIMEOUT_MS: '3000', HTTP_KEEP_ALIVE_TIMEOUT_MS: '4000', HTTP_MAX_CONNECTIONS: '100', GRAPHQL_BATCH_MAX: '10' },
+      ROOT,
+    );
+    expect(c.http).toEqual({ bodyLimitBytes: 4096, maxHeaderBytes: 65536, headersTimeoutMs: 2000, requestTimeoutMs: 5000, idleTimeoutMs: 3000, keepAliveTimeoutMs: 4000, maxConnections: 100 });
+    expect(c.graphql.batchMax).toBe(10);
+  });
+
+  it.each([
+    [{ HTTP_BODY_LIMIT_BYTES: '10' }, 'HTTP_BODY_LIMIT_BYTES'],
+    [{ HTTP_MAX_HEADER_BYTES: '1024' }, 'HTTP_MAX_HEADER_BYTES'],
+    [{ HTTP_HEADERS_TIMEOUT_MS: 'soon' }, 'HTTP_HEADERS_TIMEOUT_MS'],
+    [{ HTTP_HEADERS_TIMEOUT_MS: '20000', HTTP_REQUEST_TIMEOUT_MS: '10000' }, 'HTTP_REQUEST_TIMEOUT_MS'],
+    [{ HTTP_IDLE_TIMEOUT_MS: '0' }, 'HTTP_IDLE_TIMEOUT_MS'],
+    [{ HTTP_KEEP_ALIVE_TIMEOUT_MS: '-1' }, 'HTTP_KEEP_ALIVE_TIMEOUT_MS'],
+    [{ HTTP_MAX_CONNECTIONS: '0' }, 'HTTP_MAX_CONNECTIONS'],
+    [{ GRAPHQL_BATCH_MAX: '5000' }, 'GRAPHQL_BATCH_MAX'],
+    [{ DEV_LANDING_TOKEN: 'yes' }, 'DEV_LANDING_TOKEN'],
+  ])('stops start-up on %j, naming %s', (env, variable) => {
+    expect(variableOf(env as Record<string, string>)).toBe(variable);
+  });
+
+  it('hides schema details from client errors in production only', () => {
+    expect(loadConfig({ NODE_ENV: 'production', OAUTH_ISSUER: 'https://as.example.com/', OAUTH_AUDIENCE: 'https://api.example.com' }, ROOT).graphql.hideSchemaDetails).toBe(true);
+    expect(loadConfig({}, ROOT).graphql.hideSchemaDetails).toBe(false);
+  });
+});
+
+describe('development landing page token', () => {
+  it('is embedded by default only when HOST is a loopback address', () => {
+    expect(loadConfig({}, ROOT).devLandingToken).toBe(true);
+    expect(loadConfig({ HOST: '127.0.0.1' }, ROOT).devLandingToken).toBe(true);
+    expect(loadConfig({ HOST: '0.0.0.0' }, ROOT).devLandingToken).toBe(false);
+    expect(loadConfig({ HOST: '0.0.0.0', DEV_LANDING_TOKEN: 'true' }, ROOT).devLandingToken).toBe(true);
+    expect(loadConfig({ HOST: 'localhost', DEV_LANDING_TOKEN: 'false' }, ROOT).devLandingToken).toBe(false);
+  });
+
+  it.each([
+    ['localhost', true],
+    ['127.0.0.1', true],
+    ['127.10.20.30', true],
+    ['::1', true],
+    ['[::1]', true],
+    ['0:0:0:0:0:0:0:1', true],
+    ['::ffff:127.0.0.1', true],
+    ['0.0.0.0', false],
+    ['::', false],
+    ['192.168.1.20', false],
+    ['10.0.0.1', false],
+    ['fe80::1', false],
+    ['example.com', false],
+    ['127.example.com', false],
+  ])('treats %s as loopback: %s', (host, loopback) => {
+    expect(isLoopbackHost(host)).toBe(loopback);
   });
 });
