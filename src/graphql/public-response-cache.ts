@@ -1,6 +1,8 @@
 import { type ApolloServerPlugin, HeaderMap } from '@apollo/server';
-import { type FormattedExecutionResult, Kind, type OperationDefinitionNode } from 'graphql';
+import { type FormattedExecutionResult, type GraphQLSchema, Kind, type OperationDefinitionNode } from 'graphql';
 import type { Principal } from '../auth/principal.js';
+import { createHash } from 'node:crypto';
+import { coerceVariables } from '../authz/operation-plan.js';
 import { setBounded } from '../bounded-map.js';
 import { resolvedOperation } from '../resolved-operation.js';
 
@@ -11,6 +13,23 @@ export interface PublicResponseCacheOptions {
   readonly readVersion: () => Promise<number>;
   /** Bound on cached responses. Default: 1000. */
   readonly maxEntries?: number;
+}
+
+/** Longest JSON of an operation's declared variables that is cached; larger requests are not. */
+const MAX_VARIABLES_KEY_LENGTH = 1024;
+
+/**
+ * The part of the key the variables contribute: a hash of the operation's declared variables as
+ * execution coerces them (undeclared ones cannot change a response, and are never read), or
+ * undefined when they are too large to cache or do not coerce.
+ */
+function variablesKey(schema: GraphQLSchema, operation: OperationDefinitionNode, raw: Readonly<Record<string, unknown>> | undefined): string | undefined {
+  if (!operation.variableDefinitions || operation.variableDefinitions.length === 0) return '';
+  const coerced = coerceVariables(schema, operation, raw);
+  if (coerced === undefined) return undefined;
+  const json = JSON.stringify(coerced);
+  if (json.length > MAX_VARIABLES_KEY_LENGTH) return undefined;
+  return createHash('sha256').update(json).digest('base64url');
 }
 
 interface Entry {
@@ -45,7 +64,9 @@ export function publicResponseCachePlugin<TContext extends { readonly principal:
         async responseForOperation(rc) {
           const operation = resolvedOperation(rc);
           if (operation === undefined || !isCatalogOnly(operation, options.rootFields)) return null;
-          const key = `${rc.queryHash}\u0000${rc.operationName ?? ''}\u0000${JSON.stringify(rc.request.variables ?? {})}`;
+          const variables = variablesKey(rc.schema, operation, rc.request.variables);
+          if (variables === undefined) return null;
+          const key = `${rc.queryHash}\u0000${rc.operationName ?? ''}\u0000${variables}`;
           const version = await options.readVersion();
           const hit = entries.get(key);
           if (hit && hit.version === version) {
