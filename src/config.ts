@@ -84,6 +84,8 @@ export interface OperationLimits {
   readonly maxAliases: number;
   /** Response keys of the root selection. */
   readonly maxRootFields: number;
+  /** Field selections with every fragment spread expanded where it is spread. */
+  readonly maxSelections: number;
   /** Directives on one selection. */
   readonly maxDirectivesPerField: number;
   /** Estimated cost (`@cost`, `@listSize`: lists count at their requested or assumed size). */
@@ -104,6 +106,7 @@ export const DEFAULT_OPERATION_LIMITS: OperationLimits = Object.freeze({
   maxDepth: 12,
   maxAliases: 100,
   maxRootFields: 128,
+  maxSelections: 5000,
   maxDirectivesPerField: 5,
   maxCost: 25_000,
   maxIntrospectionDepth: 18,
@@ -260,6 +263,7 @@ export const ENVIRONMENT_VARIABLES = {
   GRAPHQL_MAX_DEPTH: 'Deepest selection outside introspection; a root field is depth 1 (default 12).',
   GRAPHQL_MAX_ALIASES: 'Aliased fields in the response, fragments expanded, __typename included (default 100).',
   GRAPHQL_MAX_ROOT_FIELDS: 'Response keys of the root selection (default 128).',
+  GRAPHQL_MAX_SELECTIONS: 'Field selections with every fragment spread expanded where it is spread, @skip/@include applied (default 5000).',
   GRAPHQL_MAX_DIRECTIVES: 'Directives on one selection (default 5).',
   GRAPHQL_MAX_COST: 'Estimated cost from @cost/@listSize: objects 1, scalars 0, lists times their size (default 25000).',
   GRAPHQL_INTROSPECTION_MAX_DEPTH: 'Deepest selection under __schema/__type (default 18; full introspection is 15).',
@@ -656,6 +660,7 @@ export function loadConfig(env: Env, projectRoot: string): Config {
         maxDepth: integer(env, 'GRAPHQL_MAX_DEPTH', DEFAULT_OPERATION_LIMITS.maxDepth, 1, 1000),
         maxAliases: integer(env, 'GRAPHQL_MAX_ALIASES', DEFAULT_OPERATION_LIMITS.maxAliases, 0, 100_000),
         maxRootFields: integer(env, 'GRAPHQL_MAX_ROOT_FIELDS', DEFAULT_OPERATION_LIMITS.maxRootFields, 1, 10_000),
+        maxSelections: integer(env, 'GRAPHQL_MAX_SELECTIONS', DEFAULT_OPERATION_LIMITS.maxSelections, 1, 100_000_000),
         maxDirectivesPerField: integer(env, 'GRAPHQL_MAX_DIRECTIVES', DEFAULT_OPERATION_LIMITS.maxDirectivesPerField, 0, 1000),
         maxCost: integer(env, 'GRAPHQL_MAX_COST', DEFAULT_OPERATION_LIMITS.maxCost, 1, 1_000_000_000),
         maxIntrospectionDepth: integer(env, 'GRAPHQL_INTROSPECTION_MAX_DEPTH', DEFAULT_OPERATION_LIMITS.maxIntrospectionDepth, 1, 1000),

@@ -73,6 +73,11 @@ export interface OperationMeasures {
   readonly aliases: number;
   /** Response keys of the root selection. */
   readonly rootFields: number;
+  /**
+   * Field selections with every fragment spread expanded where it is spread (not merged): what a
+   * naive walk of the document would visit. Bounds fragment fan-outs whose merged response is small.
+   */
+  readonly selections: number;
   /** Most directives on one selection. */
   readonly directivesPerField: number;
   /** Estimated cost (IBM cost directives): lists count at their requested or assumed size. */
@@ -392,6 +397,35 @@ class Measurer {
   }
 }
 
+/**
+ * Field selections with spreads expanded in place, honouring @skip/@include: memoised per
+ * fragment, so linear in the document however often fragments spread each other.
+ */
+function expandedSelections(input: AnalyseInput): number {
+  const memo = new Map<string, number>();
+  const count = (selectionSet: SelectionSetNode | undefined): number => {
+    if (!selectionSet) return 0;
+    let total = 0;
+    for (const s of selectionSet.selections) {
+      if (!included(s, input.variables)) continue;
+      if (s.kind === Kind.FIELD) total += 1 + count(s.selectionSet);
+      else if (s.kind === Kind.INLINE_FRAGMENT) total += count(s.selectionSet);
+      else {
+        const name = s.name.value;
+        let n = memo.get(name);
+        if (n === undefined) {
+          memo.set(name, 0); // a cycle (refused by validation) counts nothing
+          n = count(input.fragments[name]?.selectionSet);
+          memo.set(name, n);
+        }
+        total += n;
+      }
+    }
+    return total;
+  };
+  return count(input.operation.selectionSet);
+}
+
 function isIntrospectionRoot(slot: FieldSlot): boolean {
   return slot.fieldName === SchemaMetaFieldDef.name || slot.fieldName === TypeMetaFieldDef.name;
 }
@@ -400,6 +434,7 @@ const EMPTY_MEASURES: OperationMeasures = Object.freeze({
   depth: 0,
   aliases: 0,
   rootFields: 0,
+  selections: 0,
   directivesPerField: 0,
   cost: 0,
   introspectionDepth: 0,
@@ -455,6 +490,7 @@ export function analyseOperation(input: AnalyseInput): OperationAnalysis {
     depth,
     aliases: m.aliases(root),
     rootFields: root.keys.length,
+    selections: expandedSelections(input),
     directivesPerField: b.directivesPerField,
     cost,
     introspectionDepth,
