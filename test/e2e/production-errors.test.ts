@@ -23,7 +23,7 @@ describe.each([
 
   beforeAll(async () => {
     as = await startAuthorizationServer({ audience: AUDIENCE, scopes: SCOPES });
-    server = await startHttpServer({ NODE_ENV: environment, OAUTH_ISSUER: as.issuer, OAUTH_AUDIENCE: AUDIENCE });
+    server = await startHttpServer({ NODE_ENV: environment, OAUTH_ISSUER: as.issuer, OAUTH_AUDIENCE: AUDIENCE, CURSOR_SECRET: Buffer.alloc(32, 7).toString('base64') });
     token = await as.userToken({ sub: 'suggestions', scope: 'read:profile write:orders' });
   });
   afterAll(async () => {

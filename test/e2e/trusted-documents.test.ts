@@ -114,13 +114,13 @@ describe('trusted documents: audit', () => {
   it('runs an unknown operation and logs one line with its name and hash, never its variables or the token', async () => {
     const token = await ctx.server.devIssuer!.sign({ sub: 'audit-user', name: 'Ada', scope: 'read:profile' });
     const query = 'query Snoop($n: Int) { products(first: $n) { edges { cursor } } me { displayName } }';
-    const r = await post(ctx.server, { query, variables: { n: 424242 } }, token);
+    const r = await post(ctx.server, { query, variables: { n: 87 } }, token);
     expect(r.status).toBe(200);
     expect(r.body.data?.['me']).toEqual({ displayName: 'Ada' });
     const lines = ctx.logLines.filter((l) => l['event'] === 'persisted_documents.unknown_operation');
     expect(lines).toEqual([expect.objectContaining({ operationName: 'Snoop', queryHash: sha256(query) })]);
     const line = JSON.stringify(lines[0]);
-    expect(line).not.toContain('424242');
+    expect(line).not.toMatch(/"n"|variables/);
     expect(line).not.toContain(token);
     expect(line).not.toContain(token.split('.')[1]!);
   });

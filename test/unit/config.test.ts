@@ -147,7 +147,7 @@ describe('HTTP limits configuration', () => {
   });
 
   it('hides schema details from client errors in production only', () => {
-    expect(loadConfig({ NODE_ENV: 'production', OAUTH_ISSUER: 'https://as.example.com/', OAUTH_AUDIENCE: 'https://api.example.com' }, ROOT).graphql.hideSchemaDetails).toBe(true);
+    expect(loadConfig({ NODE_ENV: 'production', OAUTH_ISSUER: 'https://as.example.com/', OAUTH_AUDIENCE: 'https://api.example.com', CURSOR_SECRET: Buffer.alloc(32, 7).toString('base64') }, ROOT).graphql.hideSchemaDetails).toBe(true);
     expect(loadConfig({}, ROOT).graphql.hideSchemaDetails).toBe(false);
   });
 });
