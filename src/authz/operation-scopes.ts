@@ -15,7 +15,9 @@ import {
 import { ANONYMOUS } from '../auth/principal.js';
 import type { AuthorizationIndex } from './authorization-index.js';
 import { FieldGuard } from './field-guard.js';
-import { planOperation } from './operation-plan.js';
+import { costIndexFor } from './cost-directives.js';
+import { analyseOperation } from './operation-analysis.js';
+import { planAnalysedOperation } from './operation-plan.js';
 import { type Requirement, describeRequirement } from './requirement.js';
 
 /** The operation cannot be analysed: it does not validate against the schema, or cannot be chosen. */
@@ -49,6 +51,11 @@ export interface OperationScopes {
   readonly description: string;
   /** Caveats a reader of the scopes should know, e.g. about `node(id:)` or unknown variables. */
   readonly notes: string[];
+  /**
+   * Estimated cost, as the operation limits measure it (`first: $n` without a value counts at the
+   * argument's default; conditional fields count as included).
+   */
+  readonly cost: number;
 }
 
 export interface OperationScopesOptions {
@@ -133,7 +140,8 @@ function analyse(
     own.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((f) => [f.name.value, f]),
   );
   // The guard's decisions are not used: only the combined requirement of every field is.
-  const plan = planOperation({ schema, index, guard: new FieldGuard(ANONYMOUS, 'dry-run'), operation: ownOperation, fragments, variables });
+  const analysis = analyseOperation({ schema, index, costs: costIndexFor(schema), operation: ownOperation, fragments, variables });
+  const plan = planAnalysedOperation(analysis, new FieldGuard(ANONYMOUS, 'dry-run'));
 
   const rootType = schema.getRootType(operation.operation);
   const abstractRoots = new Set<string>();
@@ -162,6 +170,7 @@ function analyse(
     userToken: r.user,
     description: describeRequirement(r) || 'public',
     notes,
+    cost: analysis.measures.cost,
   };
 }
 

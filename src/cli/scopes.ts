@@ -139,6 +139,7 @@ function renderText(o: OperationScopes, suffix = ''): string {
   const lines = [`${o.operationType} ${o.operationName ?? '(anonymous)'}${suffix}`];
   if (o.alternatives.length === 0) lines.push(`  scopes: none${o.authenticated ? '' : ' (public)'}`);
   else lines.push(`  scopes: ${o.scopes.join(' ')}`);
+  lines.push(`  cost:   ${o.cost}`);
   if (o.alternatives.length > 1) lines.push(`  or any of: ${o.alternatives.slice(1).map((a) => a.join(' ')).join(' | ')}`);
   if (o.userToken) lines.push('  token:  a user token (client credentials are refused)');
   else if (o.authenticated) lines.push('  token:  any valid token');

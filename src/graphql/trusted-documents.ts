@@ -8,8 +8,8 @@ export interface TrustedOperation extends ManifestOperation {
   readonly document: DocumentNode;
   /** The scopes a client needs for it (the same analysis as `npm run scopes`). */
   readonly scopes: OperationScopes;
-  /** Its cost; undefined until an operation cost function exists (see {@link operationCost}). */
-  readonly cost: number | undefined;
+  /** Its estimated cost, as the operation limits measure it. */
+  readonly cost: number;
 }
 
 /** The manifest's operations, analysed against the schema. */
@@ -18,17 +18,6 @@ export interface TrustedDocuments {
   readonly operations: readonly TrustedOperation[];
   /** By id, which is the SHA-256 of the body and so Apollo's `queryHash` for it. */
   readonly byId: ReadonlyMap<string, TrustedOperation>;
-}
-
-/**
- * The cost of one trusted operation, computed once at start-up.
- *
- * PLUG-IN POINT (issue 10, operation limits): return the limits' exported cost function's value
- * for `document`/`operationName` here. Until that function exists this is undefined, never a
- * guessed number.
- */
-function operationCost(_schema: GraphQLSchema, _index: AuthorizationIndex, _document: DocumentNode, _operationName: string): number | undefined {
-  return undefined;
 }
 
 /**
@@ -50,7 +39,7 @@ export function analyseTrustedDocuments(schema: GraphQLSchema, index: Authorizat
         position,
       );
     }
-    const trusted: TrustedOperation = Object.freeze({ ...operation, document, scopes, cost: operationCost(schema, index, document, operation.name) });
+    const trusted: TrustedOperation = Object.freeze({ ...operation, document, scopes, cost: scopes.cost });
     byId.set(operation.id, trusted);
     return trusted;
   });

@@ -35,8 +35,9 @@ describe('npm run scopes -- --manifest', () => {
   it('prints each operation with a short id, and what the client must request, as text', async () => {
     const { code, stdout } = await run(['--manifest', writeManifest([ME, CATALOG])]);
     expect(code).toBe(0);
-    expect(stdout).toContain(`query Me (id ${ME.id.slice(0, 12)})\n  scopes: read:email read:profile\n`);
-    expect(stdout).toContain(`query Catalog (id ${CATALOG.id.slice(0, 12)})\n  scopes: none (public)\n`);
+    expect(stdout).toContain(`query Me (id ${ME.id.slice(0, 12)}, cost 1)\n  scopes: read:email read:profile\n  cost:   1\n`);
+    // products 1 + 20 (the default of first) edges × 1
+    expect(stdout).toContain(`query Catalog (id ${CATALOG.id.slice(0, 12)}, cost 21)\n  scopes: none (public)\n  cost:   21\n`);
     expect(stdout).toMatch(/\nrequest: read:email read:profile\ntoken: {3}a user token/);
   });
 
