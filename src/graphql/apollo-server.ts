@@ -1,16 +1,15 @@
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
-import { unwrapResolverError } from '@apollo/server/errors';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
-import { GraphQLError, type GraphQLSchema } from 'graphql';
+import type { GraphQLSchema } from 'graphql';
 import type { AuthorizationIndex } from '../authz/authorization-index.js';
 import { authorizationPlugin } from '../authz/authorization-plugin.js';
 import type { AuthorizationMode } from '../authz/field-guard.js';
-import { ErrorCode } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { RequestContext } from './context.js';
 import { DEFAULT_EXECUTOR, type ExecutorKind } from '../config.js';
 import { jitExecutionPlugin } from './jit-executor.js';
 import type { ErrorFormatter } from './format-errors.js';
+import { internalErrorFormatter, internalErrorLoggingPlugin, reportInternalErrors } from './internal-errors.js';
 import { principalSchemas } from '../authz/principal-schemas.js';
 
 export interface ApolloOptions {
@@ -31,16 +30,18 @@ export interface ApolloOptions {
 
 /**
  * Apollo Server configured for this API: authorization decided before execution, no stack
- * traces or internal messages in responses, and no cache-control plugin (cache hints are not
- * used, and it would wrap every resolver).
+ * traces or internal messages in responses (an internal error is answered as a bare
+ * INTERNAL_SERVER_ERROR and logged once, at `error`, through the request's logger), and no
+ * cache-control plugin (cache hints are not used, and it would wrap every resolver).
  */
 export function createApollo(options: ApolloOptions): ApolloServer<RequestContext> {
-  const formatError = errorFormatter(options.logger);
+  const formatError = internalErrorFormatter(options.logger);
   return new ApolloServer<RequestContext>({
     schema: options.schema,
     includeStacktraceInErrorResponses: false,
     plugins: [
       ApolloServerPluginCacheControlDisabled(),
+      internalErrorLoggingPlugin<RequestContext>(),
       ...(options.authorization === false
         ? []
         : [
@@ -60,23 +61,14 @@ export function createApollo(options: ApolloOptions): ApolloServer<RequestContex
   });
 }
 
-/** No stack traces or internal messages in responses: an unexpected error is logged and reported as a bare internal error. */
-function errorFormatter(logger: Logger): ErrorFormatter {
-  return (formatted, error) => {
-    const original = unwrapResolverError(error);
-    if (original instanceof GraphQLError || formatted.extensions?.['code'] !== ErrorCode.INTERNAL_SERVER_ERROR) return formatted;
-    logger.error({ err: original }, 'unexpected error while resolving');
-    return { message: 'Internal server error', extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR }, ...(formatted.path ? { path: formatted.path } : {}) };
-  };
-}
-
 /**
  * graphql-jit execution. With the authorization layer on, each operation is compiled against the
  * schema specialised for the caller's kind and scopes: guards stay on exactly the fields this
  * caller would be denied.
  */
 function jitExecutionFor(options: ApolloOptions, formatError: ErrorFormatter): ApolloServerPlugin<RequestContext> {
-  if (options.authorization === false) return jitExecutionPlugin({ schema: options.schema, formatError });
+  const didEncounterErrors = (errors: readonly unknown[], context: RequestContext) => reportInternalErrors(errors, context.log);
+  if (options.authorization === false) return jitExecutionPlugin<RequestContext>({ schema: options.schema, formatError, didEncounterErrors });
   const schemaFor = principalSchemas(options.schema);
-  return jitExecutionPlugin<RequestContext>({ schema: options.schema, formatError, schemaFor: (context) => schemaFor(context.principal) });
+  return jitExecutionPlugin<RequestContext>({ schema: options.schema, formatError, didEncounterErrors, schemaFor: (context) => schemaFor(context.principal) });
 }
