@@ -1,11 +1,9 @@
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
-import { unwrapResolverError } from '@apollo/server/errors';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
-import { GraphQLError, type GraphQLSchema } from 'graphql';
+import type { GraphQLSchema } from 'graphql';
 import type { AuthorizationIndex } from '../authz/authorization-index.js';
 import { authorizationPlugin } from '../authz/authorization-plugin.js';
 import type { AuthorizationMode } from '../authz/field-guard.js';
-import { ErrorCode } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { RequestContext } from './context.js';
 import { DEFAULT_EXECUTOR, DEFAULT_MAX_TOKENS, DEFAULT_OPERATION_LIMITS, type ExecutorKind, type LimitsMode, type OperationLimits } from '../config.js';
@@ -13,6 +11,7 @@ import { OperationAnalyzer } from '../authz/operation-analyzer.js';
 import { operationLimitsPlugin } from '../authz/operation-limits.js';
 import { jitExecutionPlugin } from './jit-executor.js';
 import type { ErrorFormatter } from './format-errors.js';
+import { internalErrorFormatter, internalErrorLoggingPlugin, reportInternalErrors } from './internal-errors.js';
 import { principalSchemas } from '../authz/principal-schemas.js';
 import type { PersistedDocumentsSetup } from './persisted-documents-setup.js';
 
@@ -46,8 +45,9 @@ export interface ApolloOptions {
 
 /**
  * Apollo Server configured for this API: authorization decided before execution, no stack
- * traces or internal messages in responses, and no cache-control plugin (cache hints are not
- * used, and it would wrap every resolver).
+ * traces or internal messages in responses (an internal error is answered as a bare
+ * INTERNAL_SERVER_ERROR and logged once, at `error`, through the request's logger), and no
+ * cache-control plugin (cache hints are not used, and it would wrap every resolver).
  */
 export function createApollo(options: ApolloOptions): ApolloServer<RequestContext> {
   const formatError = errorFormatter(options.logger, options.hideSchemaDetails === true);
@@ -66,6 +66,7 @@ export function createApollo(options: ApolloOptions): ApolloServer<RequestContex
     allowBatchedHttpRequests: options.batching === true,
     plugins: [
       ApolloServerPluginCacheControlDisabled(),
+      internalErrorLoggingPlugin<RequestContext>(),
       // Refuses an untrusted document in didResolveOperation, before any plugin answers it.
       ...(options.persistedDocuments?.plugin ? [options.persistedDocuments.plugin] : []),
       ...(options.authorization === false
@@ -100,18 +101,16 @@ function apolloLogger(logger: Logger) {
 const SUGGESTION = / ?Did you mean(.+?)\?$/;
 
 /**
- * No stack traces or internal messages in responses: an unexpected error is logged and reported
- * as a bare internal error. With `hideSchemaDetails`, suggestions are removed from every message:
+ * No stack traces or internal messages in responses: an unexpected error is logged once and
+ * reported as a bare internal error ({@link internalErrorFormatter}). With `hideSchemaDetails`, suggestions are removed from every message:
  * Apollo's option covers validation errors only, not variable errors such as
  * `Field "itemz" is not defined by type "PlaceOrderInput". Did you mean "items"?`.
  */
 function errorFormatter(logger: Logger, hideSchemaDetails: boolean): ErrorFormatter {
+  const internal = internalErrorFormatter(logger);
   return (formatted, error) => {
     if (hideSchemaDetails && SUGGESTION.test(formatted.message)) formatted = { ...formatted, message: formatted.message.replace(SUGGESTION, '') };
-    const original = unwrapResolverError(error);
-    if (original instanceof GraphQLError || formatted.extensions?.['code'] !== ErrorCode.INTERNAL_SERVER_ERROR) return formatted;
-    logger.error({ err: original }, 'unexpected error while resolving');
-    return { message: 'Internal server error', extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR }, ...(formatted.path ? { path: formatted.path } : {}) };
+    return internal(formatted, error);
   };
 }
 
@@ -121,7 +120,8 @@ function errorFormatter(logger: Logger, hideSchemaDetails: boolean): ErrorFormat
  * caller would be denied.
  */
 function jitExecutionFor(options: ApolloOptions, formatError: ErrorFormatter): ApolloServerPlugin<RequestContext> {
-  if (options.authorization === false) return jitExecutionPlugin({ schema: options.schema, formatError });
+  const didEncounterErrors = (errors: readonly unknown[], context: RequestContext) => reportInternalErrors(errors, context.log);
+  if (options.authorization === false) return jitExecutionPlugin<RequestContext>({ schema: options.schema, formatError, didEncounterErrors });
   const schemaFor = principalSchemas(options.schema);
-  return jitExecutionPlugin<RequestContext>({ schema: options.schema, formatError, schemaFor: (context) => schemaFor(context.principal) });
+  return jitExecutionPlugin<RequestContext>({ schema: options.schema, formatError, didEncounterErrors, schemaFor: (context) => schemaFor(context.principal) });
 }

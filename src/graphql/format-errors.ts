@@ -36,7 +36,9 @@ export function formatExecutionErrors(errors: readonly unknown[], formatError: E
 
 function enrich(error: unknown, http: HTTPGraphQLHead): GraphQLFormattedError {
   const graphqlError = toGraphQLError(error);
-  const extensions: Record<string, unknown> = { ...graphqlError.extensions, code: graphqlError.extensions['code'] ?? ErrorCode.INTERNAL_SERVER_ERROR };
+  // graphql-jit's errors have no extensions at all when their cause has none (a driver error).
+  const own = graphqlError.extensions as GraphQLError['extensions'] | undefined;
+  const extensions: Record<string, unknown> = { ...own, code: own?.['code'] ?? ErrorCode.INTERNAL_SERVER_ERROR };
   const head = extensions['http'];
   if (isHttpHead(head)) {
     if (head.status) http.status = head.status;

@@ -1,5 +1,5 @@
 import { type ApolloServerPlugin, type BaseContext, type GraphQLRequestListener, HeaderMap } from '@apollo/server';
-import type { DocumentNode, ExecutionResult, GraphQLSchema } from 'graphql';
+import type { DocumentNode, ExecutionResult, GraphQLError, GraphQLSchema } from 'graphql';
 import { type CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
 import { resolvedOperation } from '../resolved-operation.js';
 import { type ErrorFormatter, formatExecutionErrors } from './format-errors.js';
@@ -18,6 +18,12 @@ export interface JitExecutionOptions<TContext> {
   readonly schemaFor?: (context: TContext) => { readonly key: string; readonly schema: GraphQLSchema } | undefined;
   /** The server's `formatError`, applied to execution errors as Apollo Server applies it. Default: none. */
   readonly formatError?: ErrorFormatter;
+  /**
+   * Called with a response's execution errors (as graphql-jit raised them, before formatting),
+   * where Apollo would call its plugins' `didEncounterErrors`, which do not run for this
+   * plugin's answers. Default: none.
+   */
+  readonly didEncounterErrors?: (errors: readonly GraphQLError[], context: TContext) => void;
   /**
    * Compiled operations kept at most, counting each document × operation name × schema variant
    * (callers of many scope sets each get their own); past it the oldest documents go. Default: 1000.
@@ -86,6 +92,7 @@ export function jitExecutionPlugin<TContext extends BaseContext>(options: JitExe
       if (result.errors === undefined || result.errors.length === 0) {
         return { http: { headers: new HeaderMap() }, body: { kind: 'single', singleResult: { data: result.data } } };
       }
+      options.didEncounterErrors?.(result.errors, rc.contextValue);
       const { errors, http } = formatExecutionErrors(result.errors, formatError);
       return { http, body: { kind: 'single', singleResult: { data: result.data, errors } } };
     },

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 
+import { dialectOf } from '../../db/database.js';
 import type { DatabaseSchema, ProductRow } from '../../db/database-schema.js';
 import { preparedQuery } from '../../db/prepared-query.js';
 
@@ -22,6 +23,18 @@ export async function findProductsByIds(db: Db, ids: readonly number[]): Promise
 /** Up to `limit` products with id greater than `afterId`, by id ascending. */
 export async function findProductsAfter(db: Db, afterId: number | null, limit: number): Promise<ProductRow[]> {
   return productsAfter.execute(db, [limit, afterId]);
+}
+
+/**
+ * Locks these product rows (`FOR UPDATE`) in ascending id order, in one statement, inside a
+ * transaction. Every writer that changes several products locks them all this way first: the
+ * catalog-version trigger then takes the `catalog_state` row only after all of a transaction's
+ * product locks, never between two of them, so two transactions cannot wait for each other.
+ * SQLite has no row locks (a write transaction holds the whole database): nothing to do.
+ */
+export async function lockProducts(db: Db, ids: readonly number[]): Promise<void> {
+  if (ids.length === 0 || dialectOf(db) !== 'postgres') return;
+  await db.selectFrom('products').select('id').where('id', 'in', [...ids]).orderBy('id').forUpdate().execute();
 }
 
 /**

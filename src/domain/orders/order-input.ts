@@ -2,12 +2,13 @@ import { createHash } from 'node:crypto';
 
 import { BadUserInputError } from '../../errors.js';
 import { isRowId } from '../row-id.js';
+import { readTextInput } from '../text-input.js';
 
 /** Most line items in one order (as sent, before duplicate lines are merged). */
 export const MAX_ORDER_LINES = 50;
 /** Most units of one product in one order. */
 export const MAX_LINE_QUANTITY = 100;
-/** Longest idempotency key, in characters. */
+/** Longest idempotency key, in UTF-16 code units after NFC normalisation. */
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 200;
 
 export interface PlaceOrderInput {
@@ -68,8 +69,9 @@ export function parsePlaceOrderInput(input: PlaceOrderInput): OrderRequest {
   return { lines, idempotencyKey: parseIdempotencyKey(input.idempotencyKey), fingerprint: fingerprint(lines) };
 }
 
-function parseIdempotencyKey(key: string | null | undefined): string | null {
-  if (key === null || key === undefined) return null;
+function parseIdempotencyKey(value: string | null | undefined): string | null {
+  if (value === null || value === undefined) return null;
+  const key = readTextInput(value, 'input.idempotencyKey', 'Idempotency key');
   if (key.length < 1 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
     throw new BadUserInputError(
       'input.idempotencyKey',

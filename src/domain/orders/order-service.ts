@@ -1,8 +1,9 @@
 import type { Principal, UserPrincipal } from '../../auth/principal.js';
 import type { OrderItemRow, OrderRow, OrderStatus, ProductRow, ProfileRow } from '../../db/database-schema.js';
 import { isUniqueViolation } from '../../db/database-errors.js';
+import { isTransientTransactionError, retryTransaction } from '../../db/retry-transaction.js';
 import { BadUserInputError, ConflictError, ForbiddenError, NotFoundError } from '../../errors.js';
-import { returnStock, takeStock } from '../catalog/product-repository.js';
+import { lockProducts, returnStock, takeStock } from '../catalog/product-repository.js';
 import { readPageArgs, toConnection, type Connection, type PageArgs } from '../pagination.js';
 import { getCallerProfile, getProfile, ownsProfile } from '../profile/profile-service.js';
 import { timestamp, type RequestDeps } from '../request-deps.js';
@@ -42,10 +43,11 @@ export interface ListProfileOrdersArgs extends PageArgs {
  * Places an order for the calling user. Input is validated before anything is written
  * (BadUserInputError, fields `input.items`, `input.items[i].productId`,
  * `input.items[i].quantity`, `input.idempotencyKey`); duplicate product lines are merged.
- * Prices come from the catalog. Stock is taken with conditional updates in product-id
- * order inside one transaction, so concurrent orders never oversell and never deadlock;
- * too little stock is ConflictError `INSUFFICIENT_STOCK` (with `field`, the input line) and nothing is
- * written. With an idempotency key, a repeat of the same items returns the original order
+ * Prices come from the catalog. Stock is taken with conditional updates inside one
+ * transaction that first locks every product of the order in id order, so concurrent orders
+ * never oversell and do not deadlock; a transaction that still loses a race is run again a few
+ * times, then answered ConflictError `RETRY` (nothing written). Too little stock is
+ * ConflictError `INSUFFICIENT_STOCK` (with `field`, the input line) and nothing is written. With an idempotency key, a repeat of the same items returns the original order
  * (`created: false`, stock untouched), also when the two requests race; the same key with
  * different items is ConflictError `IDEMPOTENCY_KEY_REUSED`.
  */
@@ -66,7 +68,7 @@ export async function placeOrder(
 
   let placed: { order: OrderRow; items: OrderItemRow[] };
   try {
-    placed = await insertOrderTransaction(deps, customer, request, currency);
+    placed = await retryingContention(() => insertOrderTransaction(deps, customer, request, currency));
   } catch (error) {
     // A concurrent twin with the same key may have committed first: its insert made ours
     // violate the unique key, or its stock decrement left too little for ours.
@@ -110,8 +112,10 @@ async function insertOrderTransaction(
   // Loaders must not be used in here: on SQLite they would wait for this transaction's connection.
   return deps.db.transaction().execute(async (trx) => {
     const prices = new Map<number, { price: number; currency: string }>();
-    // Ascending id order: every transaction locks product rows in the same order.
-    for (const line of [...request.lines].sort((a, b) => a.productId - b.productId)) {
+    const byId = [...request.lines].sort((a, b) => a.productId - b.productId);
+    // All product rows first, in id order, before the first update bumps the catalog version.
+    await lockProducts(trx, byId.map((line) => line.productId));
+    for (const line of byId) {
       const taken = await takeStock(trx, line.productId, line.quantity, now);
       if (taken === undefined) {
         // Named by input line, not by internal row id: clients only know global IDs.
@@ -151,6 +155,22 @@ async function insertOrderTransaction(
     );
     return { order, items };
   });
+}
+
+/**
+ * Runs a write transaction, again when it lost a race with a concurrent one (deadlock,
+ * serialization failure, SQLite busy: it was rolled back, so nothing of it was written). When
+ * it keeps losing, the client is told to retry: ConflictError `RETRY`.
+ */
+async function retryingContention<T>(transaction: () => Promise<T>): Promise<T> {
+  try {
+    return await retryTransaction(transaction);
+  } catch (error) {
+    if (!isTransientTransactionError(error)) throw error;
+    throw new ConflictError('RETRY', 'Concurrent updates to the same products kept this request from completing; nothing was changed, retry it', {
+      retryable: true,
+    });
+  }
 }
 
 function replay(deps: RequestDeps, order: OrderRow, request: OrderRequest): PlacedOrder {
@@ -207,7 +227,8 @@ async function moveOrder(
 ): Promise<OrderRow> {
   const restock = to === 'CANCELLED' ? await deps.loaders.orderItemsByOrderId.load(order.id) : [];
   const now = timestamp(deps);
-  const updated = await deps.db.transaction().execute(async (trx) => {
+  const byProduct = [...restock].sort((a, b) => a.product_id - b.product_id);
+  const updated = await retryingContention(() => deps.db.transaction().execute(async (trx) => {
     const row = await updateOrderStatusIf(trx, order.id, expected, to, now);
     if (row === undefined) {
       const current = await findOrderStatus(trx, order.id);
@@ -218,12 +239,11 @@ async function moveOrder(
         to,
       });
     }
-    // Same lock order as placeOrder: the order row first, then products by ascending id.
-    for (const item of [...restock].sort((a, b) => a.product_id - b.product_id)) {
-      await returnStock(trx, item.product_id, item.quantity, now);
-    }
+    // Same lock order as placeOrder: the order row first, then every product by ascending id.
+    await lockProducts(trx, byProduct.map((item) => item.product_id));
+    for (const item of byProduct) await returnStock(trx, item.product_id, item.quantity, now);
     return row;
-  });
+  }));
   deps.loaders.orderById.clear(updated.id).prime(updated.id, updated);
   for (const item of restock) deps.loaders.productById.clear(item.product_id);
   return updated;

@@ -1,7 +1,8 @@
 import { BadUserInputError } from '../../errors.js';
+import { cleanText, readTextInput } from '../text-input.js';
 import type { ProfilePatch } from './profile-repository.js';
 
-/** Maximum display name length, in characters (code points) after trimming. */
+/** Maximum display name length, in characters (code points) after trimming and NFC normalisation. */
 export const MAX_DISPLAY_NAME_LENGTH = 100;
 /** Maximum email length (RFC 5321 §4.5.3.1.3 path limit minus the angle brackets). */
 export const MAX_EMAIL_LENGTH = 254;
@@ -22,7 +23,6 @@ const EMAIL = new RegExp(
   `^${ATEXT}+(?:\\.${ATEXT}+)*@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)+(?:[A-Za-z]{2,63}|xn--[A-Za-z0-9-]{1,59})$`,
 );
 const MAX_LOCAL_PART_LENGTH = 64;
-const CONTROL = /\p{Cc}/u;
 
 /** Validates the whole input before anything is written; throws BadUserInputError naming the field. */
 export function parseUpdateProfileInput(input: UpdateProfileInput): ProfilePatch {
@@ -36,7 +36,7 @@ export function parseUpdateProfileInput(input: UpdateProfileInput): ProfilePatch
 }
 
 function parseDisplayName(value: string): string {
-  const name = value.trim();
+  const name = readTextInput(value, 'input.displayName', 'Display name', { trim: true });
   const length = [...name].length;
   if (length < 1 || length > MAX_DISPLAY_NAME_LENGTH) {
     throw new BadUserInputError(
@@ -44,14 +44,11 @@ function parseDisplayName(value: string): string {
       `Display name must be 1 to ${MAX_DISPLAY_NAME_LENGTH} characters long`,
     );
   }
-  if (CONTROL.test(name)) {
-    throw new BadUserInputError('input.displayName', 'Display name must not contain control characters');
-  }
   return name;
 }
 
 function parseEmail(value: string): string {
-  const email = value.trim();
+  const email = readTextInput(value, 'input.email', 'Email', { trim: true });
   const at = email.lastIndexOf('@');
   if (email.length > MAX_EMAIL_LENGTH || at > MAX_LOCAL_PART_LENGTH || !EMAIL.test(email)) {
     throw new BadUserInputError('input.email', 'Email must be a valid address such as name@example.com');
@@ -61,10 +58,11 @@ function parseEmail(value: string): string {
 
 /**
  * The display name for a new profile: the token's name (already `name`, falling back to
- * `preferred_username`), cleaned and cut to the maximum length, or DEFAULT_DISPLAY_NAME.
+ * `preferred_username`), cleaned by the text rules (cleanText), cut to the maximum length, or
+ * DEFAULT_DISPLAY_NAME.
  */
 export function initialDisplayName(claimedName: string | undefined): string {
-  const cleaned = (claimedName ?? '').replace(/\p{Cc}/gu, ' ').trim();
+  const cleaned = cleanText(claimedName ?? '').trim();
   const name = [...cleaned].slice(0, MAX_DISPLAY_NAME_LENGTH).join('').trim();
   return name === '' ? DEFAULT_DISPLAY_NAME : name;
 }

@@ -157,6 +157,31 @@ describe('graphql-jit execution plugin', () => {
     expect(actual).toEqual(expected);
   });
 
+  it('formats an error whose cause has no extensions as graphql-js does, path included, and reports it before formatting', async () => {
+    const identity = (formatted: GraphQLFormattedError) => formatted;
+    const seen: unknown[] = [];
+    const plainJs = new ApolloServer<Context>({ schema, formatError: identity, includeStacktraceInErrorResponses: false });
+    const plainJit = new ApolloServer<Context>({
+      schema,
+      formatError: identity,
+      includeStacktraceInErrorResponses: false,
+      plugins: [jitExecutionPlugin<Context>({ schema, formatError: identity, didEncounterErrors: (errors) => void seen.push(...errors) })],
+    });
+    await plainJs.start();
+    await plainJit.start();
+    try {
+      const request = { query: '{ hello(name: "a") internal }' };
+      const actual = await run(plainJit, request);
+      expect(actual).toEqual(await run(plainJs, request));
+      expect(actual.body).toMatchObject({ errors: [{ path: ['internal'], extensions: { code: 'INTERNAL_SERVER_ERROR' } }] });
+      expect(seen).toHaveLength(1);
+      expect((seen[0] as GraphQLError).originalError?.message).toBe('database password is hunter2');
+    } finally {
+      await plainJs.stop();
+      await plainJit.stop();
+    }
+  });
+
   it('runs each resolver once, and mutation fields serially', async () => {
     expect((await run(jit, { query: '{ a: hello(name: "a") b: hello(name: "b") }' })).calls).toEqual(['hello', 'hello']);
     expect((await run(jit, { query: 'mutation { first broken last }' })).calls).toEqual(['first', 'broken', 'last']);
