@@ -112,3 +112,10 @@ export class PersistedQueryNotInListError extends AppError {
     super(ErrorCode.PERSISTED_QUERY_NOT_IN_LIST, 'This operation is not in the list of trusted operations: send a persisted operation', { http: { status: 400 } });
   }
 }
+
+/** A request over one of the server's limits: HTTP 400 before anything executes, naming the limit and the measured value. */
+export class LimitExceededError extends AppError {
+  constructor(code: ErrorCode, message: string, limit: number, measured: number, detail: ErrorDetail = {}) {
+    super(code, message, { limit, measured, ...detail, http: { status: 400 } });
+  }
+}

@@ -1,4 +1,5 @@
 import {
+  type DocumentNode,
   type FieldNode,
   type FragmentDefinitionNode,
   type GraphQLField,
@@ -44,8 +45,6 @@ export interface FieldSlot {
   readonly cost: FieldCost;
   /** Size of the list this field returns as set by its own slicing arguments; undefined: none given. */
   readonly sliced: number | undefined;
-  /** The slicing arguments were required (`requireOneSlicingArgument`) and not exactly one was given. */
-  readonly slicingMissing: boolean;
 }
 
 /** The fields a response key resolves to, one slot per concrete parent type it applies to. */
@@ -123,6 +122,15 @@ interface Build {
   nextTreeId: number;
   visits: number;
   directivesPerField: number;
+  /** The first field whose required slicing argument is missing (`requireOneSlicingArgument`). */
+  slicingMissing: string | undefined;
+}
+
+/** The document's fragment definitions by name. */
+export function fragmentsOf(document: DocumentNode | undefined): Record<string, FragmentDefinitionNode> {
+  const fragments: Record<string, FragmentDefinitionNode> = {};
+  for (const def of document?.definitions ?? []) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments[def.name.value] = def;
+  return fragments;
 }
 
 function included(node: { readonly directives?: FieldNode['directives'] }, variables: Readonly<Record<string, unknown>>): boolean {
@@ -242,60 +250,58 @@ function treeFor(b: Build, types: readonly GraphQLObjectType[], nodes: readonly 
   const cached = b.trees.get(key);
   if (cached) return cached;
 
-  const { schema, index, costs } = b.input;
   const collected: Collected = new Map();
   const visited = new Set<string>();
   for (const node of nodes) if (node.selectionSet) collect(b, node.selectionSet, types, collected, visited);
-  const tree = buildTree(b, types, collected);
+  const tree: SelectionTree = { id: b.nextTreeId++, types, keys: collected.size === 0 ? [] : responseKeys(b, collected) };
   b.trees.set(key, tree);
   return tree;
-
-  function buildTree(build: Build, parentTypes: readonly GraphQLObjectType[], fields: Collected): SelectionTree {
-    const keys: ResponseKey[] = [];
-    for (const [responseKey, entries] of fields) {
-      // Per concrete parent type: the same response key may be Order.id or Product.id, and fragments on
-      // types that cannot both apply may even use one alias for different fields (x: email / x: description).
-      const byType = new Map<GraphQLObjectType, { name: string; nodes: FieldNode[] }>();
-      for (const e of entries) {
-        const name = e.node.name.value;
-        for (const t of e.types) {
-          if (!fieldDef(schema, t, name)) continue;
-          let slot = byType.get(t);
-          if (!slot) byType.set(t, (slot = { name, nodes: [] }));
-          slot.nodes.push(e.node);
-        }
-      }
-      const slots: FieldSlot[] = [];
-      for (const [parent, { name, nodes: slotNodes }] of byType) {
-        const field = fieldDef(schema, parent, name)!;
-        const meta = name.startsWith('__');
-        const returned = getNamedType(field.type);
-        const childTypes = possibleTypes(schema, returned.name);
-        const child = slotNodes.some((n) => n.selectionSet) ? treeFor(build, childTypes, slotNodes) : undefined;
-        const cost = costs.field(parent, field);
-        const { sliced, missing } = slicing(build, field, cost, slotNodes);
-        slots.push({
-          responseKey,
-          parent,
-          fieldName: name,
-          coordinate: `${parent.name}.${name}`,
-          requirement: meta || !index ? NO_REQUIREMENT : index.field(parent.name, name),
-          meta,
-          nodes: slotNodes,
-          child,
-          cost,
-          sliced,
-          slicingMissing: missing,
-        });
-      }
-      if (slots.length > 0) keys.push({ key: responseKey, slots });
-    }
-    return { id: build.nextTreeId++, types: parentTypes, keys };
-  }
 }
 
-function isListField(field: FieldSlot): boolean {
-  return field.cost.list;
+/** The collected fields per response key, one slot per concrete parent type, each with its merged child tree. */
+function responseKeys(b: Build, fields: Collected): ResponseKey[] {
+  const { schema, index, costs } = b.input;
+  const keys: ResponseKey[] = [];
+  for (const [responseKey, entries] of fields) {
+    // Per concrete parent type: the same response key may be Order.id or Product.id, and fragments on
+    // types that cannot both apply may even use one alias for different fields (x: email / x: description).
+    const byType = new Map<GraphQLObjectType, { name: string; nodes: FieldNode[] }>();
+    for (const e of entries) {
+      const name = e.node.name.value;
+      for (const t of e.types) {
+        if (!fieldDef(schema, t, name)) continue;
+        let slot = byType.get(t);
+        if (!slot) byType.set(t, (slot = { name, nodes: [] }));
+        slot.nodes.push(e.node);
+      }
+    }
+    const slots: FieldSlot[] = [];
+    for (const [parent, { name, nodes: slotNodes }] of byType) {
+      const field = fieldDef(schema, parent, name)!;
+      const meta = name.startsWith('__');
+      const returned = getNamedType(field.type);
+      const childTypes = possibleTypes(schema, returned.name);
+      const child = slotNodes.some((n) => n.selectionSet) ? treeFor(b, childTypes, slotNodes) : undefined;
+      const cost = costs.field(parent, field);
+      const { sliced, missing } = slicing(b, field, cost, slotNodes);
+      const coordinate = `${parent.name}.${name}`;
+      if (missing && b.slicingMissing === undefined) b.slicingMissing = coordinate;
+      slots.push({
+        responseKey,
+        parent,
+        fieldName: name,
+        coordinate,
+        requirement: meta || !index ? NO_REQUIREMENT : index.field(parent.name, name),
+        meta,
+        nodes: slotNodes,
+        child,
+        cost,
+        sliced,
+      });
+    }
+    if (slots.length > 0) keys.push({ key: responseKey, slots });
+  }
+  return keys;
 }
 
 /** Sums or maximises a per-slot measure over a tree: per concrete type the keys add up; the most expensive type counts. */
@@ -314,51 +320,54 @@ function perType(tree: SelectionTree, measure: (slot: FieldSlot) => number): num
 
 /** Measures computed once per shared tree (memoised), so they cost what the document's size costs. */
 class Measurer {
-  readonly #depth = new Map<number, number>();
-  readonly #aliases = new Map<number, number>();
-  readonly #cost = new Map<string, number>();
+  readonly #memo = new Map<string, number>();
   readonly #requirement = new Map<number, Requirement>();
-  readonly #introDepth = new Map<number, number>();
-  readonly #introLists = new Map<number, number>();
-  slicingMissing: string | undefined;
 
+  #once(key: string, compute: () => number): number {
+    let value = this.#memo.get(key);
+    if (value === undefined) this.#memo.set(key, (value = compute()));
+    return value;
+  }
+
+  /** Deepest field below and including the tree's own (introspection trees hold only introspection fields). */
   depth(tree: SelectionTree): number {
-    let d = this.#depth.get(tree.id);
-    if (d !== undefined) return d;
-    d = 0;
-    for (const k of tree.keys) for (const s of k.slots) d = Math.max(d, 1 + (s.child ? this.depth(s.child) : 0));
-    this.#depth.set(tree.id, d);
-    return d;
+    return this.#once(`d${tree.id}`, () => {
+      let d = 0;
+      for (const k of tree.keys) for (const s of k.slots) d = Math.max(d, 1 + (s.child ? this.depth(s.child) : 0));
+      return d;
+    });
+  }
+
+  /** Most lists nested in one path. */
+  lists(tree: SelectionTree): number {
+    return this.#once(`l${tree.id}`, () => {
+      let d = 0;
+      for (const k of tree.keys) for (const s of k.slots) d = Math.max(d, (s.cost.list ? 1 : 0) + (s.child ? this.lists(s.child) : 0));
+      return d;
+    });
   }
 
   aliases(tree: SelectionTree): number {
-    let a = this.#aliases.get(tree.id);
-    if (a !== undefined) return a;
-    a = perType(tree, (s) => (s.nodes.some((n) => n.alias !== undefined) ? 1 : 0) + (s.child ? this.aliases(s.child) : 0));
-    this.#aliases.set(tree.id, a);
-    return a;
+    return this.#once(`a${tree.id}`, () => perType(tree, (s) => (s.nodes.some((n) => n.alias !== undefined) ? 1 : 0) + (s.child ? this.aliases(s.child) : 0)));
   }
 
   /** `sizes`: list sizes a parent's `@listSize(sizedFields:)` sets for fields of this tree. */
   cost(tree: SelectionTree, sizes: ReadonlyMap<string, number> | undefined): number {
-    const memoKey = sizes ? `${tree.id}:${[...sizes].map(([f, n]) => `${f}=${n}`).join(',')}` : String(tree.id);
-    let c = this.#cost.get(memoKey);
-    if (c !== undefined) return c;
-    c = perType(tree, (s) => {
-      if (s.meta) return 0;
-      if (s.slicingMissing && this.slicingMissing === undefined) this.slicingMissing = s.coordinate;
-      let childSizes: Map<string, number> | undefined;
-      if (s.cost.sizedFields.length > 0) {
-        const size = s.sliced ?? s.cost.assumedSize ?? DEFAULT_LIST_SIZE;
-        childSizes = new Map(s.cost.sizedFields.map((f) => [f, size]));
-      }
-      const one = s.cost.weight + (s.child ? this.cost(s.child, childSizes) : 0);
-      if (!isListField(s)) return one;
-      const size = s.cost.sizedFields.length === 0 && s.sliced !== undefined ? s.sliced : (sizes?.get(s.fieldName) ?? s.cost.assumedSize ?? DEFAULT_LIST_SIZE);
-      return size * one;
-    });
-    this.#cost.set(memoKey, c);
-    return c;
+    const key = sizes ? `c${tree.id}:${[...sizes].map(([f, n]) => `${f}=${n}`).join(',')}` : `c${tree.id}`;
+    return this.#once(key, () =>
+      perType(tree, (s) => {
+        if (s.meta) return 0;
+        let childSizes: Map<string, number> | undefined;
+        if (s.cost.sizedFields.length > 0) {
+          const size = s.sliced ?? s.cost.assumedSize ?? DEFAULT_LIST_SIZE;
+          childSizes = new Map(s.cost.sizedFields.map((f) => [f, size]));
+        }
+        const one = s.cost.weight + (s.child ? this.cost(s.child, childSizes) : 0);
+        if (!s.cost.list) return one;
+        const size = s.cost.sizedFields.length === 0 && s.sliced !== undefined ? s.sliced : (sizes?.get(s.fieldName) ?? s.cost.assumedSize ?? DEFAULT_LIST_SIZE);
+        return size * one;
+      }),
+    );
   }
 
   requirement(tree: SelectionTree): Requirement {
@@ -373,27 +382,6 @@ class Measurer {
     }
     this.#requirement.set(tree.id, r);
     return r;
-  }
-
-  /** Depth inside introspection: every field counts. */
-  introspectionDepth(tree: SelectionTree): number {
-    let d = this.#introDepth.get(tree.id);
-    if (d !== undefined) return d;
-    d = 0;
-    for (const k of tree.keys) for (const s of k.slots) d = Math.max(d, 1 + (s.child ? this.introspectionDepth(s.child) : 0));
-    this.#introDepth.set(tree.id, d);
-    return d;
-  }
-
-  introspectionLists(tree: SelectionTree): number {
-    let d = this.#introLists.get(tree.id);
-    if (d !== undefined) return d;
-    d = 0;
-    for (const k of tree.keys) {
-      for (const s of k.slots) d = Math.max(d, (isListField(s) ? 1 : 0) + (s.child ? this.introspectionLists(s.child) : 0));
-    }
-    this.#introLists.set(tree.id, d);
-    return d;
   }
 }
 
@@ -462,6 +450,7 @@ export function analyseOperation(input: AnalyseInput): OperationAnalysis {
     nextTreeId: 0,
     visits: 0,
     directivesPerField: 0,
+    slicingMissing: undefined,
   };
   if (!rootType) return { operationType: operation.operation, root: undefined, requirement: NO_REQUIREMENT, measures: EMPTY_MEASURES, visits: 0 };
 
@@ -478,8 +467,8 @@ export function analyseOperation(input: AnalyseInput): OperationAnalysis {
     for (const s of k.slots) {
       if (isIntrospectionRoot(s)) {
         introspectionFields += 1;
-        introspectionDepth = Math.max(introspectionDepth, 1 + (s.child ? m.introspectionDepth(s.child) : 0));
-        introspectionListDepth = Math.max(introspectionListDepth, (isListField(s) ? 1 : 0) + (s.child ? m.introspectionLists(s.child) : 0));
+        introspectionDepth = Math.max(introspectionDepth, 1 + (s.child ? m.depth(s.child) : 0));
+        introspectionListDepth = Math.max(introspectionListDepth, (s.cost.list ? 1 : 0) + (s.child ? m.lists(s.child) : 0));
       } else {
         depth = Math.max(depth, 1 + (s.child ? m.depth(s.child) : 0));
       }
@@ -496,7 +485,7 @@ export function analyseOperation(input: AnalyseInput): OperationAnalysis {
     introspectionDepth,
     introspectionListDepth,
     introspectionFields,
-    slicingArgumentMissing: m.slicingMissing,
+    slicingArgumentMissing: b.slicingMissing,
   };
   return { operationType: operation.operation, root, requirement: m.requirement(root), measures, visits: b.visits };
 }

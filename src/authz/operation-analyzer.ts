@@ -1,10 +1,10 @@
 import type { GraphQLRequestContext } from '@apollo/server';
-import { type DocumentNode, type FragmentDefinitionNode, Kind, type OperationDefinitionNode, visit } from 'graphql';
+import { type DocumentNode, type FragmentDefinitionNode, GraphQLError, Kind, type OperationDefinitionNode, visit } from 'graphql';
 import { setBounded } from '../bounded-map.js';
 import { resolvedOperation } from '../resolved-operation.js';
 import type { AuthorizationIndex } from './authorization-index.js';
 import { costIndexFor } from './cost-directives.js';
-import { type OperationAnalysis, analyseOperation } from './operation-analysis.js';
+import { type OperationAnalysis, analyseOperation, fragmentsOf } from './operation-analysis.js';
 import { coerceVariables } from './operation-plan.js';
 
 /** Analyses kept per operation (distinct values of the variables an analysis reads). */
@@ -38,12 +38,6 @@ export function shapingVariables(document: DocumentNode | undefined, operation: 
   return [...names].sort();
 }
 
-function fragmentsOf(document: DocumentNode | undefined): Record<string, FragmentDefinitionNode> {
-  const fragments: Record<string, FragmentDefinitionNode> = {};
-  for (const def of document?.definitions ?? []) if (def.kind === Kind.FRAGMENT_DEFINITION) fragments[def.name.value] = def;
-  return fragments;
-}
-
 type Request = Pick<GraphQLRequestContext<object>, 'schema' | 'document' | 'operation' | 'request'>;
 
 /**
@@ -62,9 +56,10 @@ export class OperationAnalyzer {
   }
 
   /**
-   * The request's resolved operation, analysed; undefined when there is nothing to analyse (no
-   * operation could be chosen, or its variables do not coerce: execution reports that itself).
-   * Throws the GraphQLError a condition such as `@include(if: $v)` with `$v` null raises.
+   * The request's resolved operation, analysed; undefined when there is nothing to analyse: no
+   * operation could be chosen, its variables do not coerce, or a condition such as
+   * `@include(if: $v)` with `$v` null cannot be read. Execution then reports that error itself,
+   * before resolving anything.
    */
   forRequest(rc: Request): AnalysedRequest | undefined {
     const memo = this.#byRequest.get(rc.request);
@@ -73,7 +68,13 @@ export class OperationAnalyzer {
     let result: AnalysedRequest | null = null;
     if (operation !== undefined) {
       const variables = coerceVariables(rc.schema, operation, rc.request.variables);
-      if (variables !== undefined) result = { operation, variables, analysis: this.analyse(rc, operation, variables) };
+      if (variables !== undefined) {
+        try {
+          result = { operation, variables, analysis: this.analyse(rc, operation, variables) };
+        } catch (error) {
+          if (!(error instanceof GraphQLError)) throw error;
+        }
+      }
     }
     this.#byRequest.set(rc.request, result);
     return result ?? undefined;

@@ -1,7 +1,6 @@
 import type { ApolloServerPlugin, GraphQLRequestListener } from '@apollo/server';
-import { GraphQLError } from 'graphql';
 import type { LimitsMode, OperationLimits } from '../config.js';
-import { ErrorCode, withoutStackTrace } from '../errors.js';
+import { ErrorCode, LimitExceededError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { OperationMeasures } from './operation-analysis.js';
 import type { OperationAnalyzer } from './operation-analyzer.js';
@@ -64,18 +63,9 @@ interface LimitsContext {
   readonly log: Logger;
 }
 
-function measuresForLog(m: OperationMeasures): Record<string, number> {
-  return {
-    depth: m.depth,
-    aliases: m.aliases,
-    rootFields: m.rootFields,
-    selections: m.selections,
-    directivesPerField: m.directivesPerField,
-    cost: m.cost,
-    introspectionDepth: m.introspectionDepth,
-    introspectionListDepth: m.introspectionListDepth,
-    introspectionFields: m.introspectionFields,
-  };
+/** Every measured value, for the log line. */
+function measuresForLog({ slicingArgumentMissing: _, ...measured }: OperationMeasures): Omit<OperationMeasures, 'slicingArgumentMissing'> {
+  return measured;
 }
 
 /**
@@ -90,13 +80,7 @@ export function operationLimitsPlugin<TContext extends LimitsContext>(options: O
   // One listener for every request: it keeps no per-request state.
   const listener: GraphQLRequestListener<TContext> = {
     async didResolveOperation(rc) {
-      let analysed;
-      try {
-        analysed = analyzer.forRequest(rc);
-      } catch (error) {
-        if (error instanceof GraphQLError) return; // execution raises the same error before resolving anything
-        throw error;
-      }
+      const analysed = analyzer.forRequest(rc);
       if (analysed === undefined) return;
       const violations = checkLimits(analysed.analysis.measures, limits);
       if (violations.length === 0) return;
@@ -112,23 +96,19 @@ export function operationLimitsPlugin<TContext extends LimitsContext>(options: O
       }
       rc.contextValue.log.info(event, 'operation refused: over a limit');
       const first = violations[0]!;
-      throw withoutStackTrace(
-        () =>
-          new GraphQLError(first.message, {
-            extensions: { code: first.code, limit: first.limit, measured: first.measured, ...(violations.length > 1 ? { exceeded: violations.map((v) => ({ code: v.code, limit: v.limit, measured: v.measured })) } : {}), http: { status: 400 } },
-          }),
+      throw new LimitExceededError(
+        first.code,
+        first.message,
+        first.limit,
+        first.measured,
+        violations.length > 1 ? { exceeded: violations.map((v) => ({ code: v.code, limit: v.limit, measured: v.measured })) } : {},
       );
     },
     async willSendResponse(rc) {
       if (rc.request.http?.headers.get(COST_REQUEST_HEADER) !== 'true') return;
       const body = rc.response.body;
       if (body.kind !== 'single') return;
-      let analysed;
-      try {
-        analysed = analyzer.forRequest(rc);
-      } catch {
-        return;
-      }
+      const analysed = analyzer.forRequest(rc);
       if (analysed === undefined) return;
       const m = analysed.analysis.measures;
       // A new result object: the one in the body may be shared (the catalog response cache).

@@ -1,7 +1,6 @@
 import {
   type DirectiveNode,
   type DocumentNode,
-  type FragmentDefinitionNode,
   type GraphQLSchema,
   Kind,
   type OperationDefinitionNode,
@@ -16,7 +15,7 @@ import { ANONYMOUS } from '../auth/principal.js';
 import type { AuthorizationIndex } from './authorization-index.js';
 import { FieldGuard } from './field-guard.js';
 import { costIndexFor } from './cost-directives.js';
-import { analyseOperation } from './operation-analysis.js';
+import { analyseOperation, fragmentsOf } from './operation-analysis.js';
 import { planAnalysedOperation } from './operation-plan.js';
 import { type Requirement, describeRequirement } from './requirement.js';
 
@@ -136,9 +135,7 @@ function analyse(
   }
 
   const ownOperation = own.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION)!;
-  const fragments = Object.fromEntries(
-    own.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((f) => [f.name.value, f]),
-  );
+  const fragments = fragmentsOf(own);
   // The guard's decisions are not used: only the combined requirement of every field is.
   const analysis = analyseOperation({ schema, index, costs: costIndexFor(schema), operation: ownOperation, fragments, variables });
   const plan = planAnalysedOperation(analysis, new FieldGuard(ANONYMOUS, 'dry-run'));
