@@ -15,8 +15,8 @@ import { authenticate } from './graphql/auth-context.js';
 import { readCatalogVersion } from './domain/catalog/product-repository.js';
 import { ProductRowCache } from './domain/catalog/product-row-cache.js';
 import { createCursorCodec } from './domain/cursor-codec.js';
+import { OperationAnalyzer } from './authz/operation-analyzer.js';
 import { createApollo } from './graphql/apollo-server.js';
-import { assertDocumentSize } from './graphql/document-size.js';
 import { setUpPersistedDocuments } from './graphql/persisted-documents-setup.js';
 import { publicResponseCachePlugin } from './graphql/public-response-cache.js';
 import { type RequestContext, createRequestContext } from './graphql/context.js';
@@ -166,7 +166,10 @@ async function startHttp(config: Config, deps: ServerDeps, database: Database, o
         })
       : ApolloServerPluginLandingPageLocalDefault({ embed: true, includeCookies: false });
 
+  // One analysis per operation for the limits, the authorization plan and the catalog cache.
+  const analyzer = new OperationAnalyzer(index);
   const apollo = createApollo({
+    analyzer,
     schema,
     index,
     mode: config.authorization.mode,
@@ -182,7 +185,7 @@ async function startHttp(config: Config, deps: ServerDeps, database: Database, o
     plugins: [
       landingPage,
       ...(config.graphql.catalogCacheEntries > 0
-        ? [publicResponseCachePlugin<RequestContext>({ rootFields: CATALOG_ROOT_FIELDS, readVersion: () => readCatalogVersion(database.db), maxEntries: config.graphql.catalogCacheEntries })]
+        ? [publicResponseCachePlugin<RequestContext>({ analyzer, rootFields: CATALOG_ROOT_FIELDS, readVersion: () => readCatalogVersion(database.db), maxEntries: config.graphql.catalogCacheEntries })]
         : []),
     ],
   });
@@ -194,7 +197,6 @@ async function startHttp(config: Config, deps: ServerDeps, database: Database, o
   const cursors = createCursorCodec(config.cursorSecret);
   const context = async (request: import('fastify').FastifyRequest): Promise<RequestContext> => {
     const log = request.log as unknown as Logger; // pino's child logger satisfies Logger structurally
-    assertDocumentSize(request, config.limits.maxTokens);
     const credentials = {
       headers: request.headers,
       rawHeaders: request.raw.rawHeaders ?? [],
@@ -206,7 +208,7 @@ async function startHttp(config: Config, deps: ServerDeps, database: Database, o
     const principal = await authenticate(credentials, tokenVerifier, challenge, log, dpop);
     return createRequestContext({ requestId: String(request.id), principal, db: database.db, index, mode: config.authorization.mode, log, products, cursors });
   };
-  const handler = apolloHandler(apollo, context, { batchMax: config.graphql.batchMax });
+  const handler = apolloHandler(apollo, context, { batchMax: config.graphql.batchMax, maxTokens: config.limits.maxTokens });
   app.route({ url: '/graphql', method: ['GET', 'POST', 'OPTIONS'], handler, errorHandler: graphqlBodyLimitErrorHandler(config.http) });
   applyConnectionLimit(app.server, config.http);
 

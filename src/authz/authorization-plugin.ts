@@ -1,5 +1,4 @@
 import { type ApolloServerPlugin, type GraphQLRequestListener, HeaderMap } from '@apollo/server';
-import { GraphQLError } from 'graphql';
 import type { Principal } from '../auth/principal.js';
 import { bearerChallenge, dpopChallenge, joinChallenges } from '../http/www-authenticate.js';
 import type { Logger } from '../logger.js';
@@ -62,20 +61,12 @@ export function authorizationPlugin(options: AuthorizationPluginOptions): Apollo
   const listener: GraphQLRequestListener<PluginContext> = {
     async responseForOperation(rc) {
       const { contextValue } = rc;
-      let plan: OperationPlan;
-      try {
-        // Undefined without an operation or with invalid variables: execution answers with that
-        // error before any resolver runs.
-        const analysed = analyzer.forRequest(rc);
-        if (analysed === undefined) return null;
-        const { operation, variables, analysis } = analysed;
-        plan = cache.getOrCompute(rc.document, operation, contextValue.principal, variables, () => planAnalysedOperation(analysis, contextValue.guard));
-      } catch (error) {
-        // e.g. `@include(if: $v)` with `$v` null: execution raises the same GraphQL error before
-        // resolving anything, so let it answer.
-        if (error instanceof GraphQLError) return null;
-        throw error;
-      }
+      // Undefined without an operation, with invalid variables or an unreadable condition:
+      // execution answers with that error before any resolver runs.
+      const analysed = analyzer.forRequest(rc);
+      if (analysed === undefined) return null;
+      const { analysis } = analysed;
+      const plan = cache.getOrCompute(analysis, contextValue.principal, () => planAnalysedOperation(analysis, contextValue.guard));
       if (plan.denied.length === 0) return null;
       logDenials(contextValue.log, contextValue.principal, plan, mode);
       if (mode === 'dry-run') return null;

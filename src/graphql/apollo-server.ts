@@ -29,6 +29,8 @@ export interface ApolloOptions {
   readonly executor?: ExecutorKind;
   /** Leave out the authorization plugin (benchmarks of the layer's cost only). Default: true. */
   readonly authorization?: boolean;
+  /** The one operation analysis, shared with plugins given in `plugins` (the catalog cache); default: a new one. */
+  readonly analyzer?: OperationAnalyzer;
   /** Operation limits; default: {@link DEFAULT_OPERATION_LIMITS}, {@link DEFAULT_MAX_TOKENS}, `enforce`. */
   readonly limits?: { readonly mode: LimitsMode; readonly maxTokens: number; readonly operation: OperationLimits };
   /** Trusted documents and automatic persisted queries. Default: no manifest, Apollo's own APQ cache. */
@@ -53,7 +55,7 @@ export function createApollo(options: ApolloOptions): ApolloServer<RequestContex
   const formatError = errorFormatter(options.logger, options.hideSchemaDetails === true);
   const limits = options.limits ?? { mode: 'enforce', maxTokens: DEFAULT_MAX_TOKENS, operation: DEFAULT_OPERATION_LIMITS };
   // One analysis of each operation, shared by the limits and the authorization plan.
-  const analyzer = new OperationAnalyzer(options.index);
+  const analyzer = options.analyzer ?? new OperationAnalyzer(options.index);
   return new ApolloServer<RequestContext>({
     schema: options.schema,
     includeStacktraceInErrorResponses: false,

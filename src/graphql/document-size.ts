@@ -1,5 +1,4 @@
-import { GraphQLError, Lexer, Source, TokenKind } from 'graphql';
-import { ErrorCode, withoutStackTrace } from '../errors.js';
+import { Lexer, Source, TokenKind } from 'graphql';
 
 /**
  * Whether a GraphQL document has more than `maxTokens` lexical tokens, lexing at most that many.
@@ -33,19 +32,7 @@ function documentsOf(body: unknown, query: unknown): string[] {
   return out;
 }
 
-/**
- * Refuses a request whose document is over the token limit with HTTP 400 `DOCUMENT_TOO_LARGE`,
- * before it is parsed, validated or its token verified.
- */
-export function assertDocumentSize(request: { readonly body: unknown; readonly query: unknown }, maxTokens: number): void {
-  for (const source of documentsOf(request.body, request.query)) {
-    if (exceedsTokenLimit(source, maxTokens)) {
-      throw withoutStackTrace(
-        () =>
-          new GraphQLError(`The document has more than ${maxTokens} tokens.`, {
-            extensions: { code: ErrorCode.DOCUMENT_TOO_LARGE, limit: maxTokens, measured: maxTokens + 1, http: { status: 400 } },
-          }),
-      );
-    }
-  }
+/** Whether any GraphQL document of an HTTP request (POST body, each batched one, or query string) is over the token limit. */
+export function hasOversizedDocument(request: { readonly body: unknown; readonly query: unknown }, maxTokens: number): boolean {
+  return documentsOf(request.body, request.query).some((source) => exceedsTokenLimit(source, maxTokens));
 }

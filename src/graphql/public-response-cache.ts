@@ -1,10 +1,9 @@
 import { type ApolloServerPlugin, HeaderMap } from '@apollo/server';
-import { type FormattedExecutionResult, type GraphQLSchema, Kind, type OperationDefinitionNode } from 'graphql';
-import type { Principal } from '../auth/principal.js';
 import { createHash } from 'node:crypto';
-import { coerceVariables } from '../authz/operation-plan.js';
+import type { FormattedExecutionResult } from 'graphql';
+import type { Principal } from '../auth/principal.js';
+import type { AnalysedRequest, OperationAnalyzer } from '../authz/operation-analyzer.js';
 import { setBounded } from '../bounded-map.js';
-import { resolvedOperation } from '../resolved-operation.js';
 
 export interface PublicResponseCacheOptions {
   /** Root fields whose whole subtree is public and depends only on catalog data. */
@@ -13,6 +12,8 @@ export interface PublicResponseCacheOptions {
   readonly readVersion: () => Promise<number>;
   /** Bound on cached responses. Default: 1000. */
   readonly maxEntries?: number;
+  /** The server's one operation analysis (the limits and the authorization plan read it too). */
+  readonly analyzer: OperationAnalyzer;
 }
 
 /** Longest JSON of an operation's declared variables that is cached; larger requests are not. */
@@ -21,13 +22,11 @@ const MAX_VARIABLES_KEY_LENGTH = 1024;
 /**
  * The part of the key the variables contribute: a hash of the operation's declared variables as
  * execution coerces them (undeclared ones cannot change a response, and are never read), or
- * undefined when they are too large to cache or do not coerce.
+ * undefined when they are too large to cache.
  */
-function variablesKey(schema: GraphQLSchema, operation: OperationDefinitionNode, raw: Readonly<Record<string, unknown>> | undefined): string | undefined {
+function variablesKey({ operation, variables }: AnalysedRequest): string | undefined {
   if (!operation.variableDefinitions || operation.variableDefinitions.length === 0) return '';
-  const coerced = coerceVariables(schema, operation, raw);
-  if (coerced === undefined) return undefined;
-  const json = JSON.stringify(coerced);
+  const json = JSON.stringify(variables);
   if (json.length > MAX_VARIABLES_KEY_LENGTH) return undefined;
   return createHash('sha256').update(json).digest('base64url');
 }
@@ -37,11 +36,9 @@ interface Entry {
   readonly result: FormattedExecutionResult;
 }
 
-function isCatalogOnly(operation: OperationDefinitionNode, rootFields: ReadonlySet<string>): boolean {
-  return (
-    operation.operation === 'query' &&
-    operation.selectionSet.selections.every((s) => s.kind === Kind.FIELD && (rootFields.has(s.name.value) || s.name.value === '__typename'))
-  );
+/** A query whose root fields, fragments expanded, are all catalog fields (or `__typename`). */
+function isCatalogOnly({ analysis }: AnalysedRequest, rootFields: ReadonlySet<string>): boolean {
+  return analysis.operationType === 'query' && analysis.root !== undefined && analysis.root.keys.every((k) => k.slots.every((s) => rootFields.has(s.fieldName) || s.fieldName === '__typename'));
 }
 
 /**
@@ -62,9 +59,9 @@ export function publicResponseCachePlugin<TContext extends { readonly principal:
       let pending: { key: string; version: number } | undefined;
       return {
         async responseForOperation(rc) {
-          const operation = resolvedOperation(rc);
-          if (operation === undefined || !isCatalogOnly(operation, options.rootFields)) return null;
-          const variables = variablesKey(rc.schema, operation, rc.request.variables);
+          const analysed = options.analyzer.forRequest(rc);
+          if (analysed === undefined || !isCatalogOnly(analysed, options.rootFields)) return null;
+          const variables = variablesKey(analysed);
           if (variables === undefined) return null;
           const key = `${rc.queryHash}\u0000${rc.operationName ?? ''}\u0000${variables}`;
           const version = await options.readVersion();

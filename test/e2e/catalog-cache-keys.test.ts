@@ -51,4 +51,13 @@ describe('catalog response cache keys (security review item 1)', () => {
     expect(r.status).toBe(200);
     expect(r.body.errors).toBeUndefined();
   });
+
+  it('reads the root fields through fragments: a catalog query written with a fragment on Query is cached, one reaching me is not', async () => {
+    const catalog = 'query C { ...Page } fragment Page on Query { products(first: 2) { edges { node { id } } } }';
+    await post(JSON.stringify({ query: catalog }));
+    expect((await post(JSON.stringify({ query: catalog }))).hit).toBe(true);
+    const beyond = 'query D { ...Page } fragment Page on Query { products(first: 2) { edges { node { id } } } me { id } }';
+    await post(JSON.stringify({ query: beyond }));
+    expect((await post(JSON.stringify({ query: beyond }))).hit).toBe(false);
+  });
 });
