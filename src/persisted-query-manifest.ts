@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { GraphQLError, Kind, type OperationDefinitionNode, parse } from 'graphql';
+import { type DocumentNode, GraphQLError, Kind, type OperationDefinitionNode, parse } from 'graphql';
 
 /** `format` of the file `@apollo/generate-persisted-query-manifest` writes. */
 export const MANIFEST_FORMAT = 'apollo-persisted-query-manifest';
@@ -14,6 +14,8 @@ export interface ManifestOperation {
   readonly type: ManifestOperationType;
   /** The operation and the fragments it uses, as the client sends it. */
   readonly body: string;
+  /** `body`, parsed (once, while the manifest is checked). */
+  readonly document: DocumentNode;
 }
 
 /** A validated persisted query manifest. */
@@ -97,25 +99,25 @@ export function parsePersistedQueryManifest(text: string): PersistedQueryManifes
     if (id !== documentHash(body)) throw new ManifestError('is not the SHA-256 of the body (lowercase hex)', index, 'id');
     const first = indexOf.get(id);
     if (first !== undefined) throw new ManifestError(`is listed twice (also operations[${first}])`, index, 'id');
-    const operation = singleOperation(body, index);
+    const { document, operation } = singleOperation(body, index);
     if (operation.name?.value !== name) throw new ManifestError(`does not name the body's operation (${operation.name?.value ?? 'anonymous'})`, index, 'name');
     if (operation.operation !== type) throw new ManifestError(`is not the body's operation type (${operation.operation})`, index, 'type');
-    const result = Object.freeze({ id, name, type: type as ManifestOperationType, body });
+    const result = Object.freeze({ id, name, type: type as ManifestOperationType, body, document });
     byId.set(id, result);
     indexOf.set(id, index);
     return result;
   }
 }
 
-function singleOperation(body: string, index: number): OperationDefinitionNode {
-  let definitions;
+function singleOperation(body: string, index: number): { document: DocumentNode; operation: OperationDefinitionNode } {
+  let document;
   try {
-    definitions = parse(body).definitions;
+    document = parse(body);
   } catch (error) {
     const at = error instanceof GraphQLError ? error.locations?.[0] : undefined;
     throw new ManifestError(`does not parse${at ? ` (${at.line}:${at.column})` : ''}: ${error instanceof GraphQLError ? error.message : 'syntax error'}`, index, 'body');
   }
-  const operations = definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+  const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
   if (operations.length !== 1) throw new ManifestError(`must hold exactly one operation (holds ${operations.length})`, index, 'body');
-  return operations[0]!;
+  return { document, operation: operations[0]! };
 }

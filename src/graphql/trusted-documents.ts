@@ -1,11 +1,10 @@
-import { type DocumentNode, type GraphQLSchema, parse } from 'graphql';
+import type { GraphQLSchema } from 'graphql';
 import type { AuthorizationIndex } from '../authz/authorization-index.js';
 import { InvalidOperationError, type OperationScopes, scopesForOperation } from '../authz/operation-scopes.js';
 import { type ManifestOperation, ManifestError, type PersistedQueryManifest } from '../persisted-query-manifest.js';
 
 /** One trusted operation with what the server computed for it at start-up. */
 export interface TrustedOperation extends ManifestOperation {
-  readonly document: DocumentNode;
   /** The scopes a client needs for it (the same analysis as `npm run scopes`). */
   readonly scopes: OperationScopes;
   /** Its estimated cost, as the operation limits measure it. */
@@ -28,7 +27,7 @@ export interface TrustedDocuments {
 export function analyseTrustedDocuments(schema: GraphQLSchema, index: AuthorizationIndex, manifest: PersistedQueryManifest): TrustedDocuments {
   const byId = new Map<string, TrustedOperation>();
   const operations = manifest.operations.map((operation, position) => {
-    const document = parse(operation.body);
+    const { document } = operation;
     let scopes: OperationScopes;
     try {
       scopes = scopesForOperation(schema, index, document, operation.name);
