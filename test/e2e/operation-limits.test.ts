@@ -160,6 +160,27 @@ describe('operation limits configured by environment variables', () => {
     }
   });
 
+  it('GRAPHQL_MAX_ROOT_FIELDS, GRAPHQL_MAX_DIRECTIVES, GRAPHQL_MAX_ALIASES and GRAPHQL_INTROSPECTION_MAX_DEPTH move their bounds, and a refusal lists every limit exceeded', async () => {
+    const server = await startHttpServer({ GRAPHQL_MAX_ROOT_FIELDS: '2', GRAPHQL_MAX_DIRECTIVES: '1', GRAPHQL_MAX_ALIASES: '1', GRAPHQL_INTROSPECTION_MAX_DEPTH: '3' });
+    try {
+      const code = async (query: string) => (await server.graphql(query)).body.errors?.[0]?.extensions;
+      expect(await code('{ __typename products(first: 1) { pageInfo { hasNextPage } } product(id: "x") { id } }')).toMatchObject({ code: 'TOO_MANY_ROOT_FIELDS', limit: 2, measured: 3 });
+      expect(await code('{ products(first: 1) @include(if: true) @skip(if: false) { pageInfo { hasNextPage } } }')).toMatchObject({ code: 'TOO_MANY_DIRECTIVES', limit: 1, measured: 2 });
+      expect(await code('{ a: __typename b: __typename }')).toMatchObject({ code: 'TOO_MANY_ALIASES', limit: 1, measured: 2 });
+      expect(await code('{ __schema { types { fields { name } } } }')).toMatchObject({ code: 'INTROSPECTION_TOO_COMPLEX', limit: 3, measured: 4 });
+      expect((await server.graphql('{ __schema { queryType { name } } }')).status).toBe(200);
+      expect(await code('{ a: __typename b: __typename c: __typename }')).toMatchObject({
+        code: 'TOO_MANY_ALIASES',
+        exceeded: [
+          { code: 'TOO_MANY_ALIASES', limit: 1, measured: 3 },
+          { code: 'TOO_MANY_ROOT_FIELDS', limit: 2, measured: 3 },
+        ],
+      });
+    } finally {
+      await server.close();
+    }
+  });
+
   it('GRAPHQL_MAX_TOKENS refuses a larger document before parsing it', async () => {
     const server = await startHttpServer({ GRAPHQL_MAX_TOKENS: '20' });
     try {

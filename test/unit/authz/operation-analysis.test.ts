@@ -1,6 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import { type FragmentDefinitionNode, Kind, type OperationDefinitionNode, getIntrospectionQuery, parse } from 'graphql';
-import { costIndexFor } from '../../../src/authz/cost-directives.js';
+import { makeExecutableSchema } from '@graphql-tools/schema';
+import { costDirectives, costIndexFor } from '../../../src/authz/cost-directives.js';
+import { checkLimits } from '../../../src/authz/operation-limits.js';
+import { DEFAULT_OPERATION_LIMITS } from '../../../src/config.js';
 import { analyseOperation } from '../../../src/authz/operation-analysis.js';
 import { buildSchema } from '../../../src/graphql/schema.js';
 
@@ -73,5 +76,32 @@ describe('operation measures', () => {
     const m = analyse(getIntrospectionQuery({ descriptions: true, inputValueDeprecation: true })).analysis.measures;
     expect(m).toMatchObject({ depth: 0, cost: 0, introspectionFields: 1, introspectionListDepth: 3 });
     expect(m.introspectionDepth).toBeLessThanOrEqual(18);
+  });
+});
+
+describe('required slicing arguments (@listSize requireOneSlicingArgument, default true)', () => {
+  const sdl = `
+    type Item { id: ID! }
+    type Query {
+      items(first: Int, last: Int): [Item!]! @listSize(slicingArguments: ["first", "last"])
+    }`;
+  const inline = makeExecutableSchema({ typeDefs: [costDirectives, sdl] });
+  const measure = (source: string) => {
+    const operation = parse(source).definitions[0] as OperationDefinitionNode;
+    return analyseOperation({ schema: inline, costs: costIndexFor(inline), operation, fragments: {}, variables: {} }).measures;
+  };
+
+  it('refuses a list field given none, or both, of its slicing arguments', () => {
+    for (const q of ['{ items { id } }', '{ items(first: 1, last: 1) { id } }']) {
+      expect(measure(q).slicingArgumentMissing).toBe('Query.items');
+      expect(checkLimits(measure(q), DEFAULT_OPERATION_LIMITS)).toEqual([expect.objectContaining({ code: 'SLICING_ARGUMENT_REQUIRED' })]);
+    }
+  });
+
+  it('accepts exactly one, and sizes the list by it', () => {
+    const m = measure('{ items(last: 4) { id } }');
+    expect(m.slicingArgumentMissing).toBeUndefined();
+    expect(m.cost).toBe(4);
+    expect(checkLimits(m, DEFAULT_OPERATION_LIMITS)).toEqual([]);
   });
 });

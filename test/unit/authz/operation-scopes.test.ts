@@ -36,6 +36,14 @@ describe('scopes for an operation (real schema)', () => {
     expect(result.userToken).toBe(true);
   });
 
+  it('reports the cost the operation limits measure, with the variables when given', () => {
+    // me 1 + connection 1 + n × (edge 1 + order 1 + 50 assumed items × (item 1 + product 1))
+    const q = 'query Q($n: Int = 20) { me { orders(first: $n) { edges { node { items { product { name } } } } } } }';
+    expect(scopesOf(q).cost).toBe(2 + 20 * 102);
+    expect(scopesOf(q, undefined, { n: 3 }).cost).toBe(2 + 3 * 102);
+    expect(scopesOf('{ me { displayName } }').cost).toBe(1);
+  });
+
   it('needs no scope and no token for the public catalog', () => {
     const result = scopesOf('query Catalog { products { edges { node { name price { amount } } } } product(id: "x") { inStock } }');
     expect(result).toMatchObject({ operationName: 'Catalog', scopes: [], alternatives: [], authenticated: false, userToken: false, description: 'public' });
