@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createTokenVerifier } from '../src/auth/token-verifier.js';
+import { createTokenVerifier } from '../src/auth/jwt/jwt-verifier.js';
 import { FieldGuard } from '../src/authz/field-guard.js';
 import { OperationAnalyzer } from '../src/authz/operation-analyzer.js';
 import { planAnalysedOperation, planOperation } from '../src/authz/operation-plan.js';

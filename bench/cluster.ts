@@ -12,7 +12,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { loadOrCreateDevIssuer } from '../src/auth/dev-issuer.js';
+import { loadOrCreateDevIssuer } from '../src/dev-issuer/dev-issuer.js';
 import { loadConfig } from '../src/config.js';
 import { createDatabase } from '../src/db/database.js';
 import { migrateToLatest } from '../src/db/migrate.js';

@@ -23,7 +23,7 @@
  * run rewrites its results section. Figures are printed, never asserted.
  */
 import { fileURLToPath } from 'node:url';
-import { type DevIssuer, loadOrCreateDevIssuer } from '../src/auth/dev-issuer.js';
+import { type DevIssuer, loadOrCreateDevIssuer } from '../src/dev-issuer/dev-issuer.js';
 import { type ServerProcess, killAllNow, startServer, stopAll } from './lib/children.js';
 import { CellError, type RawRun, drive, requestOnce, summarize } from './lib/load.js';
 import type { Variant } from './lib/protocol.js';

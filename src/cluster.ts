@@ -2,7 +2,7 @@ import cluster from 'node:cluster';
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { loadOrCreateDevIssuer } from './auth/dev-issuer.js';
+import { loadOrCreateDevIssuer } from './dev-issuer/dev-issuer.js';
 import { configFromEnvironmentOrExit } from './process-config.js';
 import { createDatabase } from './db/database.js';
 import { MIN_CURSOR_SECRET_BYTES } from './domain/cursor-codec.js';

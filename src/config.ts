@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { isIPv4, isIPv6 } from 'node:net';
 import path from 'node:path';
-import { devIssuerSettings } from './auth/dev-issuer.js';
-import { DEFAULT_REDIS_KEY_PREFIX } from './auth/redis-shared-cache.js';
+import { devIssuerSettings } from './dev-issuer/dev-issuer.js';
+import { DEFAULT_REDIS_KEY_PREFIX } from './auth/cache/redis-shared-cache.js';
 import { parseScopeMapSpec, type ScopeMapSpec } from './auth/scope-map.js';
 import type { AuthorizationMode } from './authz/field-guard.js';
 import { MIN_CURSOR_SECRET_BYTES } from './domain/cursor-codec.js';

@@ -6,7 +6,7 @@
 import type { Kysely } from 'kysely';
 import type { UserPrincipal } from '../../src/auth/principal.js';
 import type { DatabaseSchema } from '../../src/db/database-schema.js';
-import { DEV_CLIENT_ID } from '../../src/auth/dev-issuer.js';
+import { DEV_CLIENT_ID } from '../../src/dev-issuer/dev-issuer.js';
 import { placeOrder } from '../../src/domain/orders/order-service.js';
 import { createCursorCodec } from '../../src/domain/cursor-codec.js';
 import { createRequestDeps } from '../../src/domain/request-deps.js';

@@ -1,5 +1,5 @@
 import type { ClientPrincipal, UserPrincipal } from './principal.js';
-import { parseScopes } from './scopes.js';
+import { parseScopes } from './scope-claim.js';
 import { TokenError } from './token-error.js';
 
 /**

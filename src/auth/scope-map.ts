@@ -1,4 +1,4 @@
-import { immutableSet } from './immutable-set.js';
+import { immutableSet } from '../lib/immutable-set.js';
 import type { ClientPrincipal, UserPrincipal } from './principal.js';
 
 /**

@@ -1,7 +1,7 @@
 import type { GraphQLRequestContext } from '@apollo/server';
 import { type DocumentNode, type FragmentDefinitionNode, GraphQLError, Kind, type OperationDefinitionNode, visit } from 'graphql';
-import { setBounded } from '../bounded-map.js';
-import { resolvedOperation } from '../resolved-operation.js';
+import { setBounded } from '../lib/bounded-map.js';
+import { resolvedOperation } from '../lib/resolved-operation.js';
 import type { AuthorizationIndex } from './authorization-index.js';
 import { costIndexFor } from './cost-directives.js';
 import { type OperationAnalysis, analyseOperation, fragmentsOf } from './operation-analysis.js';

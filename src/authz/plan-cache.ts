@@ -1,5 +1,5 @@
 import type { Principal } from '../auth/principal.js';
-import { setBounded } from '../bounded-map.js';
+import { setBounded } from '../lib/bounded-map.js';
 import type { OperationAnalysis } from './operation-analysis.js';
 import type { OperationPlan } from './operation-plan.js';
 import { principalShapeKey } from './principal-shape.js';

@@ -1,6 +1,6 @@
 import type { CompiledQuery, Compilable, Kysely } from 'kysely';
 
-import { setBounded } from '../bounded-map.js';
+import { setBounded } from '../lib/bounded-map.js';
 import type { DatabaseSchema } from './database-schema.js';
 
 type Db = Kysely<DatabaseSchema>;

@@ -1,7 +1,7 @@
 import type SQLite from 'better-sqlite3';
 import type { SqliteDatabase, SqliteStatement } from 'kysely';
 
-import { setBounded } from '../bounded-map.js';
+import { setBounded } from '../lib/bounded-map.js';
 
 /** Prepared statements kept per SQLite connection, by SQL text. */
 export const STATEMENT_CACHE_SIZE = 500;

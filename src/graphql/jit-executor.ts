@@ -1,7 +1,7 @@
 import { type ApolloServerPlugin, type BaseContext, type GraphQLRequestListener, HeaderMap } from '@apollo/server';
 import { BREAK, type DocumentNode, type ExecutionResult, type GraphQLError, type GraphQLSchema, visit } from 'graphql';
 import { type CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
-import { resolvedOperation } from '../resolved-operation.js';
+import { resolvedOperation } from '../lib/resolved-operation.js';
 import { type ErrorFormatter, formatExecutionErrors } from './format-errors.js';
 
 /** Compiled operations kept at most, over all documents and schema variants. */

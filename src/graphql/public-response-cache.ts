@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import type { FormattedExecutionResult } from 'graphql';
 import type { Principal } from '../auth/principal.js';
 import type { AnalysedRequest, OperationAnalyzer } from '../authz/operation-analyzer.js';
-import { setBounded } from '../bounded-map.js';
+import { setBounded } from '../lib/bounded-map.js';
 
 export interface PublicResponseCacheOptions {
   /** Root fields whose whole subtree is public and depends only on catalog data. */

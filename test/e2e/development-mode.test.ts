@@ -116,7 +116,7 @@ describe('npm run token', () => {
     const dataDir = mkdtempSync(`${tmpdir()}/rs-token-`);
     try {
       const cliEnv = { ...process.env, DATA_DIR: dataDir, PORT: '0', NODE_ENV: 'development', OAUTH_ISSUER: '' };
-      const { stdout } = await run('npx', ['tsx', 'src/cli/token.ts', '--sub', 'alice', '--scope', 'read:profile', '--name', 'Alice'], { cwd: PROJECT_ROOT, env: cliEnv });
+      const { stdout } = await run('npx', ['tsx', 'src/cli/token-cli.ts', '--sub', 'alice', '--scope', 'read:profile', '--name', 'Alice'], { cwd: PROJECT_ROOT, env: cliEnv });
       const token = stdout.trim();
       expect(token.split('.')).toHaveLength(3);
       const server = await startHttpServer({ DATA_DIR: dataDir });

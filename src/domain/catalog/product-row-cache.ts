@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 
-import { setBounded } from '../../bounded-map.js';
+import { setBounded } from '../../lib/bounded-map.js';
 import type { DatabaseSchema, ProductRow } from '../../db/database-schema.js';
 import { findProductsByIds, readCatalogVersion } from './product-repository.js';
 

@@ -8,7 +8,7 @@ import { readPageArgs, toConnection, type Connection, type PageArgs } from '../p
 import { getCallerProfile, getProfile, ownsProfile } from '../profile/profile-service.js';
 import { timestamp, type RequestDeps } from '../request-deps.js';
 import { isRowId } from '../row-id.js';
-import { hasScope, Scopes } from '../scopes.js';
+import { hasScope, Scopes } from '../granted-scopes.js';
 import { parsePlaceOrderInput, type OrderLine, type OrderRequest, type PlaceOrderInput } from './order-input.js';
 import {
   findOrderByIdempotencyKey,

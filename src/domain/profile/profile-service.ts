@@ -2,7 +2,7 @@ import type { Principal, UserPrincipal } from '../../auth/principal.js';
 import type { ProfileRow } from '../../db/database-schema.js';
 import { ForbiddenError } from '../../errors.js';
 import { timestamp, type RequestDeps } from '../request-deps.js';
-import { hasScope, Scopes } from '../scopes.js';
+import { hasScope, Scopes } from '../granted-scopes.js';
 import { parseUpdateProfileInput, type UpdateProfileInput } from './profile-input.js';
 import { updateProfileById } from './profile-repository.js';
 

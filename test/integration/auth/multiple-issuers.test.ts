@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { AuthServiceUnavailableError, TokenError } from '../../../src/auth/token-error.js';
-import { setUpTokenVerification, type TokenVerification } from '../../../src/auth/token-verification-setup.js';
+import { setUpTokenVerification, type TokenVerification } from '../../../src/auth/issuers/configured-verifier.js';
 import { loadConfig } from '../../../src/config.js';
 import { silentLogger } from '../../../src/logger.js';
 import { startAuthorizationServer, type TestAuthorizationServer } from '../../fixtures/authorization-server.js';

@@ -1,9 +1,10 @@
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
-import { discoverIssuer, metadataUrls } from '../../../src/auth/discovery.js';
+import { discoverIssuer, metadataUrls } from '../../../src/auth/jwt/discovery.js';
 import { AuthServiceUnavailableError } from '../../../src/auth/token-error.js';
-import { createTokenVerifier, type TokenVerifier } from '../../../src/auth/token-verifier.js';
+import { createTokenVerifier } from '../../../src/auth/jwt/jwt-verifier.js';
+import type { TokenVerifier } from '../../../src/auth/token-verifier.js';
 import { startAuthorizationServer, type TestAuthorizationServer } from '../../fixtures/authorization-server.js';
 import { accessTokenClaims, createTestKey, signToken } from '../../fixtures/tokens.js';
 

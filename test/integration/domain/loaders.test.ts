@@ -6,7 +6,7 @@ import { getOrderItems, listOrders, listOrdersForProfile, placeOrder } from '../
 import type { Connection } from '../../../src/domain/pagination.js';
 import { getCallerProfile } from '../../../src/domain/profile/profile-service.js';
 import type { RequestDeps } from '../../../src/domain/request-deps.js';
-import { Scopes } from '../../../src/domain/scopes.js';
+import { Scopes } from '../../../src/domain/granted-scopes.js';
 import { databaseTargets, openTestDatabase, type TestDatabase } from '../../fixtures/databases.js';
 import { clientPrincipal, userPrincipal } from '../../fixtures/principals.js';
 import { requestDeps, setStock } from './support.js';

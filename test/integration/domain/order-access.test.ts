@@ -10,7 +10,7 @@ import {
   updateOrderStatus,
 } from '../../../src/domain/orders/order-service.js';
 import { getCallerProfile } from '../../../src/domain/profile/profile-service.js';
-import { Scopes } from '../../../src/domain/scopes.js';
+import { Scopes } from '../../../src/domain/granted-scopes.js';
 import { databaseTargets, openTestDatabase, type TestDatabase } from '../../fixtures/databases.js';
 import { clientPrincipal, userPrincipal } from '../../fixtures/principals.js';
 import { rejection, requestDeps, setStock, testCursors } from './support.js';

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { OrderStatus } from '../../../src/db/database-schema.js';
 import { cancelOrder, placeOrder, updateOrderStatus } from '../../../src/domain/orders/order-service.js';
 import { ORDER_STATUSES } from '../../../src/domain/orders/order-status.js';
-import { Scopes } from '../../../src/domain/scopes.js';
+import { Scopes } from '../../../src/domain/granted-scopes.js';
 import { databaseTargets, openTestDatabase, type TestDatabase } from '../../fixtures/databases.js';
 import { clientPrincipal, userPrincipal } from '../../fixtures/principals.js';
 import { rejection, requestDeps, setStock, stockOf } from './support.js';

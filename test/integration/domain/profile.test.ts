@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
 import { ANONYMOUS } from '../../../src/auth/principal.js';
 import { getCallerProfile, getMe, getProfile, updateProfile } from '../../../src/domain/profile/profile-service.js';
-import { Scopes } from '../../../src/domain/scopes.js';
+import { Scopes } from '../../../src/domain/granted-scopes.js';
 import { databaseTargets, openTestDatabase, type TestDatabase } from '../../fixtures/databases.js';
 import { clientPrincipal, userPrincipal } from '../../fixtures/principals.js';
 import { countRows, rejection, requestDeps } from './support.js';

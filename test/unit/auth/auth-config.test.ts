@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { setUpTokenVerification } from '../../../src/auth/token-verification-setup.js';
+import { setUpTokenVerification } from '../../../src/auth/issuers/configured-verifier.js';
 import { ConfigError, loadConfig, trustedIssuers } from '../../../src/config.js';
 import { silentLogger } from '../../../src/logger.js';
 

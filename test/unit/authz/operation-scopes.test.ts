@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { parse } from 'graphql';
 import { InvalidOperationError, scopesForDocument, scopesForOperation } from '../../../src/authz/operation-scopes.js';
 import { SCOPE_NAMES } from '../../../src/graphql/generated/scope-names.js';
-import { type ScopesCliReport, runScopesCli } from '../../../src/cli/scopes.js';
+import { type ScopesCliReport, runScopesCli } from '../../../src/cli/scopes-report-cli.js';
 import { buildSchema } from '../../../src/graphql/schema.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -150,7 +150,7 @@ describe('npm run scopes', () => {
   it('prints JSON for every operation of the file, in a child process', async () => {
     const file = join(dir, 'ops.graphql');
     await writeFile(file, 'query Me { me { displayName } }\nquery Catalog { products { edges { cursor } } }\n');
-    const { stdout } = await promisify(execFile)('npx', ['tsx', 'src/cli/scopes.ts', '--json', file], { cwd: ROOT });
+    const { stdout } = await promisify(execFile)('npx', ['tsx', 'src/cli/scopes-report-cli.ts', '--json', file], { cwd: ROOT });
     const report = JSON.parse(stdout) as ScopesCliReport;
     expect(report.file).toBe(file);
     expect(report.operations).toEqual([

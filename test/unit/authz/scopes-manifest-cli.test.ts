@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from '@jest/globals';
-import { type ManifestScopesCliReport, runScopesCli } from '../../../src/cli/scopes.js';
+import { type ManifestScopesCliReport, runScopesCli } from '../../../src/cli/scopes-report-cli.js';
 import { manifestEntry, writeManifest } from '../../fixtures/persisted-documents.js';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -20,7 +20,7 @@ async function run(args: string[]) {
 describe('npm run scopes -- --manifest', () => {
   it('prints every manifest operation with its id and scopes, and the union to request, as JSON in a child process', async () => {
     const file = writeManifest([ME, PLACE, CATALOG]);
-    const { stdout } = await promisify(execFile)('npx', ['tsx', 'src/cli/scopes.ts', '--manifest', file, '--json'], { cwd: ROOT });
+    const { stdout } = await promisify(execFile)('npx', ['tsx', 'src/cli/scopes-report-cli.ts', '--manifest', file, '--json'], { cwd: ROOT });
     const report = JSON.parse(stdout) as ManifestScopesCliReport;
     expect(report.file).toBe(file);
     expect(report.operations).toEqual([

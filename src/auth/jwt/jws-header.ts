@@ -1,0 +1,56 @@
+import { MAX_TOKEN_LENGTH } from '../token-limits.js';
+import { TokenError } from '../token-error.js';
+
+/** What {@link inspectJwsHeader} accepts. */
+export interface JwsHeaderPolicy {
+  /** Accepted `alg` values. */
+  readonly algorithms: ReadonlySet<string>;
+  /** Accepted `typ` values, normalised with {@link normalizeMediaType}. */
+  readonly tokenTypes: ReadonlySet<string>;
+}
+
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+
+/**
+ * Cheap structural checks on a compact JWS before any key lookup or signature work: size, three
+ * base64url parts, a JSON object header, `alg` on the allow-list (RFC 8725 §3.1), `typ` an access
+ * token type (RFC 9068 §4, RFC 8725 §3.11) and no `crit` (RFC 7515 §4.1.11: we understand no
+ * extensions). Nothing here is trusted yet; it only refuses early.
+ *
+ * @throws {TokenError} `too_large`, `malformed`, `alg_not_allowed`, `wrong_type` or `crit_unsupported`.
+ */
+export function inspectJwsHeader(token: string, policy: JwsHeaderPolicy): Record<string, unknown> {
+  if (typeof token !== 'string') throw new TokenError('malformed');
+  if (token.length > MAX_TOKEN_LENGTH) throw new TokenError('too_large');
+
+  const parts = token.split('.');
+  if (parts.length !== 3) throw new TokenError('malformed');
+  const [encodedHeader, encodedPayload, signature] = parts as [string, string, string];
+  if (!BASE64URL.test(encodedHeader) || !BASE64URL.test(encodedPayload)) throw new TokenError('malformed');
+
+  let header: unknown;
+  try {
+    header = JSON.parse(Buffer.from(encodedHeader, 'base64url').toString('utf8'));
+  } catch (cause) {
+    throw new TokenError('malformed', { cause });
+  }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new TokenError('malformed');
+  const fields = header as Record<string, unknown>;
+
+  if (typeof fields['alg'] !== 'string' || !policy.algorithms.has(fields['alg'])) throw new TokenError('alg_not_allowed');
+  if (!BASE64URL.test(signature)) throw new TokenError('malformed');
+  if (fields['crit'] !== undefined) throw new TokenError('crit_unsupported');
+  if (typeof fields['typ'] !== 'string' || !policy.tokenTypes.has(normalizeMediaType(fields['typ']))) {
+    throw new TokenError('wrong_type');
+  }
+  return fields;
+}
+
+/**
+ * RFC 7515 §4.1.9: `typ` is a media type compared case-insensitively, and the `application/`
+ * prefix may be omitted. Normalises to the lower-case form without the prefix.
+ */
+export function normalizeMediaType(value: string): string {
+  const lower = value.toLowerCase();
+  return lower.startsWith('application/') ? lower.slice('application/'.length) : lower;
+}

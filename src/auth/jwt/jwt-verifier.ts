@@ -1,0 +1,289 @@
+import { createLocalJWKSet, jwtVerify, type JSONWebKeySet, type JWSAlgorithm, type JWTVerifyGetKey } from 'jose';
+import { checkIssuerAndAudience } from '../issuer-audience-check.js';
+import { MAX_TOKEN_LENGTH } from '../token-limits.js';
+import { principalFromClaims } from '../claims-principal.js';
+import { discoverIssuer, DiscoveryError, DEFAULT_DISCOVERY_TIMEOUT_MS } from './discovery.js';
+import { translateJoseError } from './jose-error-translation.js';
+import { inspectJwsHeader, normalizeMediaType } from './jws-header.js';
+import type { TokenVerifier } from '../token-verifier.js';
+import { createRemoteKeySet } from './remote-key-set.js';
+import { withMappedScopes, type ScopeMapper } from '../scope-map.js';
+import { AuthServiceUnavailableError, TokenError } from '../token-error.js';
+import { checkTokenTimes } from '../token-times.js';
+import { DEFAULT_CACHE_MAX_ENTRIES, DEFAULT_CACHE_MAX_TTL_SEC, VerifiedTokenCache } from '../cache/verified-token-cache.js';
+
+/** Asymmetric JWS algorithms a verifier may accept. HMAC and `none` are never accepted (RFC 8725 §3.1). */
+export const ASYMMETRIC_ALGORITHMS: readonly string[] = Object.freeze([
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+  'Ed25519',
+]);
+
+/** Default accepted algorithms. */
+export const DEFAULT_ALGORITHMS: readonly string[] = Object.freeze(ASYMMETRIC_ALGORITHMS.filter((alg) => alg !== 'Ed25519'));
+
+/** Default accepted `typ` header values (RFC 9068 §2.1). */
+export const DEFAULT_TOKEN_TYPES: readonly string[] = Object.freeze(['at+jwt', 'application/at+jwt']);
+
+/** Default claims that must be present, besides what the issuer and audience checks imply. */
+export const DEFAULT_REQUIRED_CLAIMS: readonly string[] = Object.freeze(['iss', 'exp', 'aud']);
+
+/** Options for {@link createTokenVerifier}. */
+export interface TokenVerifierOptions {
+  /** Expected `iss`, compared exactly; also where metadata is discovered (RFC 8414 §3). */
+  issuer: string;
+  /** This resource server's identifier; the token's `aud` must contain it (or one of them, given a list). */
+  audience: string | readonly string[];
+  /** Key set URL. Default: the `jwks_uri` from the issuer's discovered metadata. */
+  jwksUri?: string;
+  /** A local key set used instead of fetching one (the development issuer). Takes precedence over `jwksUri`. */
+  keys?: JSONWebKeySet;
+  /**
+   * Accepted `alg` values; asymmetric only (see {@link ASYMMETRIC_ALGORITHMS}).
+   * Default: RS256/384/512, PS256/384/512, ES256/384/512, EdDSA.
+   */
+  algorithms?: string[];
+  /**
+   * Accepted `typ` header values, compared case-insensitively with or without the `application/`
+   * prefix (RFC 8725 §3.11). Default: `at+jwt` (RFC 9068 §4).
+   */
+  tokenTypes?: string[];
+  /** Leeway for `exp`, `nbf` and `iat`, in seconds. Default: 30. */
+  clockToleranceSec?: number;
+  /**
+   * Tokens whose `iat` is longer ago than this (plus the leeway) are refused (`too_old`), and a
+   * token without `iat` is refused (`missing_claim`); jose's `maxTokenAge`. In seconds. Default:
+   * none (an `iat` later than now plus the leeway is refused either way: `issued_in_future`).
+   */
+  maxTokenAgeSec?: number;
+  /** Claims that must be present. Default: `iss`, `exp`, `aud`. */
+  requiredClaims?: string[];
+  /** Timeout for each metadata request, in milliseconds. Default: 5000. */
+  discoveryTimeoutMs?: number;
+  /** Timeout for each key set request, in milliseconds. Default: 5000. */
+  jwksTimeoutMs?: number;
+  /**
+   * Minimum time between key set fetches, in milliseconds (an unknown `kid` refetches at most this
+   * often; a failed fetch is not retried sooner). Default: 30000.
+   */
+  jwksCooldownMs?: number;
+  /** Age after which cached keys are refreshed, in milliseconds. Default: 600000 (10 minutes). */
+  jwksCacheMaxAgeMs?: number;
+  /** First delay before retrying failed discovery or key loading, in milliseconds; doubles per failure. Default: 1000. */
+  retryInitialDelayMs?: number;
+  /** Upper bound on the retry delay, in milliseconds. Default: 60000. */
+  retryMaxDelayMs?: number;
+  /** fetch implementation for metadata and keys. Default: the global `fetch`. */
+  fetch?: typeof fetch;
+  /** Clock for `exp`/`nbf` and the cache. Default: `() => new Date()`. */
+  currentDate?: () => Date;
+  /** Bound on cached verified tokens; 0 disables the cache. Default: 10000. */
+  cacheMaxEntries?: number;
+  /** Longest time a verified token is cached, in seconds, however far away its `exp`; 0 disables the cache. Default: 300. */
+  cacheMaxTtlSec?: number;
+  /** Maps the issuer's scope names onto this API's (see {@link ScopeMapper}). Default: none. */
+  scopeMap?: ScopeMapper;
+}
+
+/**
+ * Creates a verifier. With `keys` it is ready at once; otherwise it starts discovering the issuer and
+ * loading its keys immediately, and on failure keeps retrying in the background with exponential
+ * backoff (timers do not keep the process alive) until it succeeds or is closed.
+ *
+ * @throws {TypeError} on invalid options (for example an HMAC or `none` algorithm).
+ */
+export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
+  const settings = validateOptions(options);
+  const cache = new VerifiedTokenCache({
+    maxEntries: options.cacheMaxEntries ?? DEFAULT_CACHE_MAX_ENTRIES,
+    maxTtlSec: options.cacheMaxTtlSec ?? DEFAULT_CACHE_MAX_TTL_SEC,
+    maxTokenAgeSec: settings.maxTokenAgeSec,
+  });
+  const now = options.currentDate ?? (() => new Date());
+  const retryInitialDelayMs = options.retryInitialDelayMs ?? 1000;
+  const retryMaxDelayMs = options.retryMaxDelayMs ?? 60_000;
+
+  let getKey: JWTVerifyGetKey | undefined = options.keys ? createLocalJWKSet(options.keys) : undefined;
+  let lastError: AuthServiceUnavailableError | undefined;
+  let pending: Promise<void> | undefined;
+  let retryTimer: NodeJS.Timeout | undefined;
+  let failures = 0;
+  let closed = false;
+
+  const loadKeys = async (): Promise<JWTVerifyGetKey> => {
+    let jwksUri = options.jwksUri;
+    if (jwksUri === undefined) {
+      try {
+        const metadata = await discoverIssuer(options.issuer, {
+          timeoutMs: options.discoveryTimeoutMs ?? DEFAULT_DISCOVERY_TIMEOUT_MS,
+          ...(options.fetch ? { fetch: options.fetch } : {}),
+        });
+        jwksUri = metadata.jwks_uri;
+      } catch (error) {
+        const message = error instanceof DiscoveryError ? error.message : `metadata discovery for ${options.issuer} failed`;
+        throw new AuthServiceUnavailableError('discovery_failed', message, { cause: error });
+      }
+    }
+    const keySet = createRemoteKeySet(new URL(jwksUri), {
+      ...(options.jwksTimeoutMs !== undefined ? { timeoutMs: options.jwksTimeoutMs } : {}),
+      ...(options.jwksCooldownMs !== undefined ? { cooldownMs: options.jwksCooldownMs } : {}),
+      ...(options.jwksCacheMaxAgeMs !== undefined ? { cacheMaxAgeMs: options.jwksCacheMaxAgeMs } : {}),
+      ...(options.fetch ? { fetch: options.fetch } : {}),
+    });
+    await keySet.load();
+    return keySet.getKey;
+  };
+
+  const scheduleRetry = (): void => {
+    if (closed || retryTimer !== undefined) return;
+    const base = Math.min(retryInitialDelayMs * 2 ** failures, retryMaxDelayMs);
+    failures += 1;
+    // ±20 % jitter so a fleet of servers does not retry in lockstep.
+    const delay = Math.round(base * (0.8 + Math.random() * 0.4));
+    retryTimer = setTimeout(() => {
+      retryTimer = undefined;
+      initialize().catch(() => undefined);
+    }, delay);
+    retryTimer.unref();
+  };
+
+  const initialize = (): Promise<void> => {
+    if (getKey !== undefined) return Promise.resolve();
+    pending ??= loadKeys()
+      .then(
+        (loaded) => {
+          getKey = loaded;
+          lastError = undefined;
+          failures = 0;
+          if (retryTimer !== undefined) clearTimeout(retryTimer);
+          retryTimer = undefined;
+        },
+        (error: unknown) => {
+          lastError =
+            error instanceof AuthServiceUnavailableError
+              ? error
+              : new AuthServiceUnavailableError('jwks_unavailable', 'key loading failed', { cause: error });
+          scheduleRetry();
+          throw lastError;
+        },
+      )
+      .finally(() => {
+        pending = undefined;
+      });
+    return pending;
+  };
+
+  const keysForVerification = async (): Promise<JWTVerifyGetKey> => {
+    if (getKey !== undefined) return getKey;
+    // Wait for the very first attempt at start-up; after a failure, answer at once instead of
+    // holding requests for as long as an unreachable server takes to time out.
+    if (lastError === undefined && pending !== undefined) await pending;
+    if (getKey !== undefined) return getKey;
+    throw lastError ?? new AuthServiceUnavailableError('jwks_unavailable', 'keys not loaded');
+  };
+
+  if (getKey === undefined) initialize().catch(() => undefined);
+
+  return {
+    async verify(token) {
+      // Size first: nothing, not even the cache key's hash, is computed over an oversized input.
+      if (typeof token === 'string' && token.length > MAX_TOKEN_LENGTH) throw new TokenError('too_large');
+      const cached = typeof token === 'string' ? cache.get(token, now()) : undefined;
+      if (cached !== undefined) return cached;
+
+      inspectJwsHeader(token, settings);
+      const key = await keysForVerification();
+      const currentDate = now();
+      let payload: Record<string, unknown>;
+      try {
+        ({ payload } = await jwtVerify(token, key, {
+          issuer: options.issuer,
+          audience: typeof options.audience === 'string' ? options.audience : [...options.audience],
+          algorithms: [...settings.algorithms] as JWSAlgorithm[],
+          clockTolerance: settings.clockToleranceSec,
+          requiredClaims: settings.requiredClaims,
+          ...(settings.maxTokenAgeSec !== undefined ? { maxTokenAge: settings.maxTokenAgeSec } : {}),
+          currentDate,
+        }));
+        // jose compares iat with now only under maxTokenAge, and accepts any number as exp.
+        checkTokenTimes(payload, { nowSec: Math.floor(currentDate.getTime() / 1000), toleranceSec: settings.clockToleranceSec });
+      } catch (error) {
+        throw translateJoseError(error);
+      }
+      const principal = withMappedScopes(principalFromClaims(payload, options.issuer), options.scopeMap);
+      cache.set(token, principal, currentDate);
+      return principal;
+    },
+    ready: initialize,
+    status() {
+      if (getKey !== undefined) return { ready: true };
+      return { ready: false, reason: lastError?.message ?? 'discovering the issuer and loading its keys' };
+    },
+    close() {
+      closed = true;
+      if (retryTimer !== undefined) clearTimeout(retryTimer);
+      retryTimer = undefined;
+      cache.clear();
+    },
+  };
+}
+
+interface Settings {
+  algorithms: ReadonlySet<string>;
+  tokenTypes: ReadonlySet<string>;
+  clockToleranceSec: number;
+  maxTokenAgeSec: number | undefined;
+  requiredClaims: string[];
+}
+
+function validateOptions(options: TokenVerifierOptions): Settings {
+  checkIssuerAndAudience(options);
+  if (options.jwksUri !== undefined && options.keys === undefined) {
+    try {
+      new URL(options.jwksUri);
+    } catch {
+      throw new TypeError('jwksUri must be an absolute URL');
+    }
+  }
+
+  const algorithms = options.algorithms ?? DEFAULT_ALGORITHMS;
+  const refused = algorithms.filter((alg) => !ASYMMETRIC_ALGORITHMS.includes(alg));
+  if (algorithms.length === 0 || refused.length > 0) {
+    throw new TypeError(`algorithms must be a non-empty list of asymmetric JWS algorithms; refused: ${refused.join(', ') || '(empty list)'}`);
+  }
+
+  const tokenTypes = options.tokenTypes ?? DEFAULT_TOKEN_TYPES;
+  if (tokenTypes.length === 0) throw new TypeError('tokenTypes must not be empty');
+
+  const clockToleranceSec = options.clockToleranceSec ?? 30;
+  if (!Number.isFinite(clockToleranceSec) || clockToleranceSec < 0) throw new TypeError('clockToleranceSec must be a non-negative number');
+  const maxTokenAgeSec = options.maxTokenAgeSec;
+  if (maxTokenAgeSec !== undefined && (!Number.isFinite(maxTokenAgeSec) || maxTokenAgeSec <= 0)) throw new TypeError('maxTokenAgeSec must be a positive number');
+
+  for (const [name, value] of [
+    ['discoveryTimeoutMs', options.discoveryTimeoutMs],
+    ['jwksTimeoutMs', options.jwksTimeoutMs],
+    ['jwksCooldownMs', options.jwksCooldownMs],
+    ['jwksCacheMaxAgeMs', options.jwksCacheMaxAgeMs],
+    ['retryInitialDelayMs', options.retryInitialDelayMs],
+    ['retryMaxDelayMs', options.retryMaxDelayMs],
+  ] as const) {
+    if (value !== undefined && (!Number.isInteger(value) || value < 0)) throw new TypeError(`${name} must be a non-negative integer`);
+  }
+
+  return {
+    algorithms: new Set(algorithms),
+    tokenTypes: new Set(tokenTypes.map(normalizeMediaType)),
+    clockToleranceSec,
+    maxTokenAgeSec,
+    requiredClaims: [...(options.requiredClaims ?? DEFAULT_REQUIRED_CLAIMS)],
+  };
+}
