@@ -1,11 +1,10 @@
 import cluster from 'node:cluster';
 import { randomBytes } from 'node:crypto';
-import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { loadOrCreateDevIssuer } from './dev-issuer/dev-issuer.js';
+import { MIN_CURSOR_SECRET_BYTES } from './config.js';
 import { configFromEnvironmentOrExit } from './process-config.js';
 import { createDatabase } from './db/database.js';
-import { MIN_CURSOR_SECRET_BYTES } from './domain/cursor-codec.js';
 import { migrateToLatest } from './db/migrate.js';
 import { seedCatalog } from './db/seed.js';
 
@@ -16,12 +15,7 @@ import { seedCatalog } from './db/seed.js';
  */
 async function primary(): Promise<void> {
   const config = configFromEnvironmentOrExit();
-  const raw = process.env['WORKERS'];
-  if (raw !== undefined && raw !== '' && !/^[1-9]\d{0,2}$/.test(raw)) {
-    process.stderr.write('Invalid configuration: WORKERS: must be a whole number from 1 to 999\n');
-    process.exit(78);
-  }
-  const workers = raw ? Number(raw) : availableParallelism();
+  const { workers } = config;
 
   if (config.auth.issuer.kind === 'development') {
     // Create the development key once, before workers load it.

@@ -1,12 +1,31 @@
 import { readFileSync } from 'node:fs';
 import { isIPv4, isIPv6 } from 'node:net';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import { devIssuerSettings } from './dev-issuer/dev-issuer.js';
-import { DEFAULT_REDIS_KEY_PREFIX } from './auth/cache/redis-shared-cache.js';
-import { parseScopeMapSpec, type ScopeMapSpec } from './auth/scope-map.js';
-import type { AuthorizationMode } from './authz/field-guard.js';
-import { MIN_CURSOR_SECRET_BYTES } from './domain/cursor-codec.js';
-import { ManifestError, type PersistedQueryManifest, parsePersistedQueryManifest } from './persisted-query-manifest.js';
+import { type DatabaseLocation, SQLITE_MEMORY, parseDatabaseUrl } from './lib/database-url.js';
+import { ManifestError, type PersistedQueryManifest, parsePersistedQueryManifest } from './lib/persisted-query-manifest.js';
+import { parseScopeMapSpec, type ScopeMapSpec } from './lib/scope-map-spec.js';
+
+// The bottom layer: this module imports only node: and lib/. Constants that configuration
+// validates against live here, and the modules that use them import them from here.
+
+/** How denials are enforced (`AUTHZ_MODE`). */
+export type AuthorizationMode =
+  /** Partial data: denied fields are null with an error (default). */
+  | 'filter'
+  /** Any denial rejects the whole operation before execution. */
+  | 'reject'
+  /** Nothing is denied; what would have been denied is logged (for rolling out new rules). */
+  | 'dry-run';
+
+/** Default prefix of every key this server writes to Redis (`REDIS_KEY_PREFIX`). */
+export const DEFAULT_REDIS_KEY_PREFIX = 'orders-rs:';
+
+/** Shortest accepted cursor secret (`CURSOR_SECRET`), in bytes. */
+export const MIN_CURSOR_SECRET_BYTES = 32;
+
+/** Path of the development issuer under the public URL: its `iss` is `${publicUrl}${DEV_ISSUER_PATH}`. */
+export const DEV_ISSUER_PATH = '/dev-issuer';
 
 /** Which engine executes validated operations (`GRAPHQL_EXECUTOR`). */
 export type ExecutorKind = 'graphql-js' | 'jit';
@@ -212,6 +231,8 @@ export interface Config {
   /** Secret the pagination cursors are encrypted under (`CURSOR_SECRET`); undefined: a random one per process (never in production). */
   readonly cursorSecret: Buffer | undefined;
   readonly persistedDocuments: PersistedDocumentsSettings;
+  /** Server processes `npm run start:cluster` starts (`WORKERS`; default one per core). */
+  readonly workers: number;
 }
 
 /** Every environment variable the server reads, with its default and meaning (the README's table is generated from the same facts). */
@@ -219,10 +240,10 @@ export const ENVIRONMENT_VARIABLES = {
   NODE_ENV: 'development | production | test (default development). Production requires OAUTH_ISSUER, OAUTH_AUDIENCE and CURSOR_SECRET.',
   HOST: 'Interface to listen on (default 127.0.0.1; 0.0.0.0 in production).',
   PORT: 'TCP port (default 4000).',
-  PUBLIC_URL: 'Base URL clients use (default http://HOST:PORT); the default audience and issuer URLs derive from it.',
+  PUBLIC_URL: 'Base URL clients use (default http://HOST:PORT, IPv6 literals in brackets, a wildcard HOST as 127.0.0.1); the default audience and issuer URLs derive from it.',
   DATA_DIR: 'Folder for the embedded database and development keys (default ./data).',
   DEV_ISSUER_KEY_FILE: "Development issuer's private key file (default DATA_DIR/dev-issuer-key.json).",
-  DATABASE_URL: 'SQLite file path or sqlite: URL (default DATA_DIR/app.db), or a postgres:// URL.',
+  DATABASE_URL: 'SQLite file path or sqlite:/file: URL (default DATA_DIR/app.db; sqlite::memory: for an in-memory database), or a postgres:// URL.',
   DATABASE_POOL_SIZE: 'PostgreSQL connection pool size (default 10).',
   OAUTH_ISSUER: 'Issuer URL of the authorization server. Unset outside production: the built-in development issuer.',
   OAUTH_ISSUERS: 'JSON array of trusted issuers, instead of OAUTH_ISSUER: [{ "issuer", "audience"?, "jwksUri"?, "algorithms"?, "tokenTypes"?, "requiredClaims"?, "scopeMap"?, "introspection"?, "introspectionUrl"? }].',
@@ -273,6 +294,7 @@ export const ENVIRONMENT_VARIABLES = {
   PERSISTED_DOCUMENTS_FILE: 'Path of a persisted query manifest (apollo-persisted-query-manifest, as @apollo/generate-persisted-query-manifest writes it): the trusted operations.',
   PERSISTED_DOCUMENTS_MODE: 'off (default) | audit (operations not in the manifest run and are logged) | enforce (they are refused with 400 PERSISTED_QUERY_NOT_IN_LIST).',
   PERSISTED_DOCUMENTS_BYPASS_SCOPE: 'A scope whose tokens may send any operation in enforce mode (e.g. for internal tools). Default: none.',
+  WORKERS: 'Server processes started by npm run start:cluster (default one per core, at most 999).',
   APQ_CACHE_BYTES: 'Bytes of query text kept for automatic persisted queries (default 31457280, Apollo\'s; 0 disables APQ).',
 } as const;
 
@@ -385,25 +407,28 @@ function oneOf<T extends string>(env: Env, name: keyof typeof ENVIRONMENT_VARIAB
 }
 
 function database(env: Env, dataDir: string): DatabaseSettings {
-  const raw = env['DATABASE_URL'];
   const poolSize = integer(env, 'DATABASE_POOL_SIZE', 10, 1, 200);
-  if (raw === undefined || raw === '') return { kind: 'sqlite', filename: path.join(dataDir, 'app.db') };
-  if (/^postgres(ql)?:\/\//.test(raw)) {
-    try {
-      new URL(raw);
-    } catch {
-      throw new ConfigError('DATABASE_URL', 'is not a valid postgres:// URL');
-    }
-    return { kind: 'postgres', url: raw, poolSize };
+  let location: DatabaseLocation;
+  try {
+    location = parseDatabaseUrl(env['DATABASE_URL'], path.join(dataDir, 'app.db'));
+  } catch (error) {
+    // The parser never repeats the value (it may hold a password).
+    throw new ConfigError('DATABASE_URL', error instanceof TypeError ? error.message : 'is invalid');
   }
-  if (raw === ':memory:') return { kind: 'sqlite', filename: raw };
-  if (raw.startsWith('sqlite:') || raw.startsWith('file:')) {
-    const file = raw.replace(/^(sqlite|file):(\/\/)?/, '');
-    if (!file) throw new ConfigError('DATABASE_URL', 'names no SQLite file');
-    return { kind: 'sqlite', filename: path.resolve(file) };
-  }
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(raw)) throw new ConfigError('DATABASE_URL', 'must be a file path, a sqlite: URL or a postgres:// URL');
-  return { kind: 'sqlite', filename: path.resolve(raw) };
+  if (location.kind === 'postgres') return { kind: 'postgres', url: location.url, poolSize };
+  // Relative files are relative to the working directory, resolved once here.
+  return { kind: 'sqlite', filename: location.filename === SQLITE_MEMORY ? SQLITE_MEMORY : path.resolve(location.filename) };
+}
+
+/**
+ * The URL clients reach a server listening on `host`:`port` at, when `PUBLIC_URL` is unset:
+ * a wildcard address (`0.0.0.0`, `::`) is reached through 127.0.0.1, an IPv6 literal is
+ * bracketed (RFC 3986 §3.2.2).
+ */
+export function listeningUrl(host: string, port: number): string {
+  const bare = host.replace(/^\[(.*)\]$/, '$1');
+  if (bare === '0.0.0.0' || (isIPv6(bare) && /^[0:]+$/.test(bare))) return `http://127.0.0.1:${port}`;
+  return `http://${isIPv6(bare) ? `[${bare}]` : bare}:${port}`;
 }
 
 /** Members an `OAUTH_ISSUERS` entry may have. */
@@ -549,7 +574,7 @@ export function loadConfig(env: Env, projectRoot: string): Config {
   const production = environment === 'production';
   const host = env['HOST'] || (production ? '0.0.0.0' : '127.0.0.1');
   const port = integer(env, 'PORT', 4000, 0, 65535);
-  const publicUrl = url(env, 'PUBLIC_URL')?.replace(/\/+$/, '') ?? `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+  const publicUrl = url(env, 'PUBLIC_URL')?.replace(/\/+$/, '') ?? listeningUrl(host, port);
   const dataDir = path.resolve(projectRoot, env['DATA_DIR'] || 'data');
 
   const algorithms = list(env, 'OAUTH_ALGORITHMS', [...ASYMMETRIC]);
@@ -568,7 +593,7 @@ export function loadConfig(env: Env, projectRoot: string): Config {
   const external = Boolean(issuerUrl) || issuerList !== undefined;
   if (!external && production) throw new ConfigError('OAUTH_ISSUER', 'is required when NODE_ENV=production (the development issuer is never used in production)');
 
-  const audience = env['OAUTH_AUDIENCE'] || (production ? undefined : devIssuerSettings({ ...env }, projectRoot).audience);
+  const audience = env['OAUTH_AUDIENCE'] || (production ? undefined : `${publicUrl}/graphql`);
   if (!audience) throw new ConfigError('OAUTH_AUDIENCE', 'is required when NODE_ENV=production');
 
   const clientId = env['OAUTH_CLIENT_ID'];
@@ -620,9 +645,9 @@ export function loadConfig(env: Env, projectRoot: string): Config {
       introspection: clientId && clientSecret ? Object.freeze({ url: introspectionUrl, clientId, clientSecret, introspectAll }) : undefined,
     });
   } else {
-    // The same derivation as `npm run token`, so that its tokens are accepted here.
-    const dev = devIssuerSettings({ ...env }, projectRoot);
-    issuer = { kind: 'development', keyFile: dev.keyFile, issuer: dev.issuer, scopeMap: singleScopeMap };
+    // `npm run token` reads the same configuration (and what the running server recorded in DATA_DIR).
+    const keyFile = env['DEV_ISSUER_KEY_FILE'] ? path.resolve(projectRoot, env['DEV_ISSUER_KEY_FILE']) : path.join(dataDir, 'dev-issuer-key.json');
+    issuer = { kind: 'development', keyFile, issuer: `${publicUrl}${DEV_ISSUER_PATH}`, scopeMap: singleScopeMap };
   }
 
   return Object.freeze({
@@ -673,6 +698,7 @@ export function loadConfig(env: Env, projectRoot: string): Config {
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
     cursorSecret: cursorSecret(env, production),
     persistedDocuments: persistedDocuments(env, projectRoot),
+    workers: integer(env, 'WORKERS', availableParallelism(), 1, 999),
   });
 }
 

@@ -2,7 +2,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
-import { type DevIssuer, loadOrCreateDevIssuer } from './dev-issuer/dev-issuer.js';
+import { type DevIssuer, loadOrCreateDevIssuer, recordDevIssuer } from './dev-issuer/dev-issuer.js';
 import { createDpopReplayCache } from './auth/dpop/dpop-replay-cache.js';
 import { createDpopVerifier } from './auth/dpop/dpop-verifier.js';
 import type { TokenVerifier } from './auth/token-verifier.js';
@@ -259,10 +259,17 @@ async function startHttp(config: Config, deps: ServerDeps, database: Database, o
     await app.close(); // stops Apollo, the verifiers' timers and the Redis connections
     throw error;
   }
-  dpop.addBaseUrl(address.replace('[::1]', '127.0.0.1'));
+  const url = address.replace('[::1]', '127.0.0.1');
+  dpop.addBaseUrl(url);
+  if (devIssuer !== undefined) {
+    // So that `npm run token` in this folder mints tokens this server accepts, however it was started.
+    await recordDevIssuer(config.dataDir, { issuer: devIssuer.issuer, audience: config.auth.audience, keyId: devIssuer.keyId, url }).catch((error: unknown) =>
+      app.log.warn({ reason: error instanceof Error ? error.message : String(error) }, `could not record the development issuer in ${config.dataDir}: npm run token needs --url ${url}`),
+    );
+  }
   let closed = false;
   return {
-    url: address.replace('[::1]', '127.0.0.1'),
+    url,
     app,
     database,
     devIssuer,

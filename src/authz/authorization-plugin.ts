@@ -4,7 +4,8 @@ import { bearerChallenge, dpopChallenge, joinChallenges } from '../http/www-auth
 import type { Logger } from '../logger.js';
 import type { AuthorizationIndex } from './authorization-index.js';
 import { denialError } from './denial-error.js';
-import type { AuthorizationContext, AuthorizationMode } from './field-guard.js';
+import type { AuthorizationMode } from '../config.js';
+import type { AuthorizationContext } from './field-guard.js';
 import { OperationAnalyzer } from './operation-analyzer.js';
 import { type OperationPlan, planAnalysedOperation } from './operation-plan.js';
 import { PlanCache } from './plan-cache.js';

@@ -1,17 +1,9 @@
 import type { Principal } from '../auth/principal.js';
+import type { AuthorizationMode } from '../config.js';
 import type { AppError } from '../errors.js';
 import type { AuthorizationIndex } from './authorization-index.js';
 import { denialError } from './denial-error.js';
 import { type Decision, type Requirement, evaluate } from './requirement.js';
-
-/** How denials are enforced. */
-export type AuthorizationMode =
-  /** Partial data: denied fields are null with an error (default). */
-  | 'filter'
-  /** Any denial rejects the whole operation before execution. */
-  | 'reject'
-  /** Nothing is denied; what would have been denied is logged (for rolling out new rules). */
-  | 'dry-run';
 
 /**
  * Per-request authorization state: decisions for the request's principal, memoised per

@@ -7,7 +7,7 @@ import { InvalidOperationError, type OperationScopes, scopesForDocument } from '
 import { schemaReport } from '../authz/schema-report.js';
 import { buildSchema } from '../graphql/schema.js';
 import { type TrustedDocuments, analyseTrustedDocuments, shortId } from '../graphql/trusted-documents.js';
-import { ManifestError, parsePersistedQueryManifest } from '../persisted-query-manifest.js';
+import { ManifestError, parsePersistedQueryManifest } from '../lib/persisted-query-manifest.js';
 
 export const USAGE = `Usage: npm run -s scopes -- <file.graphql> [--json]
        npm run -s scopes -- --manifest <persisted-query-manifest.json> [--json]

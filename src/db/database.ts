@@ -13,13 +13,13 @@ import {
 } from 'kysely';
 import pg from 'pg';
 
+import { SQLITE_MEMORY } from '../lib/database-url.js';
 import type { DatabaseConfig, PostgresConfig, SqliteConfig } from './database-config.js';
 import type { DatabaseSchema } from './database-schema.js';
 import { pgTypeParsers } from './pg-type-parsers.js';
 import { cachedStatements } from './sqlite-statements.js';
 
 export type { DatabaseConfig, PostgresConfig, SqliteConfig } from './database-config.js';
-export { parseDatabaseUrl } from './database-url.js';
 
 export type DatabaseDialect = 'sqlite' | 'postgres';
 
@@ -92,7 +92,7 @@ function queryLogger(onQuery: (sql: string) => void): (event: LogEvent) => void 
 }
 
 function openSqlite(config: SqliteConfig): { dialect: SqliteDialect } {
-  const inMemory = config.filename === ':memory:' || config.filename === '';
+  const inMemory = config.filename === SQLITE_MEMORY || config.filename === '';
   if (!inMemory) mkdirSync(dirname(config.filename), { recursive: true });
   const connection = new SQLite(config.filename, { timeout: SQLITE_BUSY_TIMEOUT_MS });
   // WAL lets readers proceed while one writer commits; in-memory databases cannot use it.

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { link, mkdir, readFile, unlink, writeFile } from 'node:fs/promises';
-import { dirname, join, resolve } from 'node:path';
+import { link, mkdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import {
   calculateJwkThumbprint,
   exportJWK,
@@ -12,7 +12,11 @@ import {
   type JWK,
 } from 'jose';
 
-/** Where the development issuer keeps its key and how it names itself and this API. */
+/**
+ * Where the development issuer keeps its key and how it names itself and this API: the
+ * configuration's `auth.issuer` (kind `development`) and `auth.audience` (src/config.ts derives
+ * them; `npm run token` reads them from what the running server recorded, see {@link recordDevIssuer}).
+ */
 export interface DevIssuerSettings {
   /** Absolute path of the private JWK file. */
   keyFile: string;
@@ -41,6 +45,8 @@ export interface DevTokenClaims {
 /** The built-in development authorization server: a persisted key pair that signs RFC 9068 tokens. */
 export interface DevIssuer {
   readonly issuer: string;
+  /** `kid` of the signing key (its RFC 7638 thumbprint unless the key file names one). */
+  readonly keyId: string;
   /** Public keys, for `createTokenVerifier({ keys })` and the `jwks_uri` route. */
   readonly jwks: JSONWebKeySet;
   /** RFC 8414 metadata to serve at the issuer's well-known URL; `jwks_uri` is `${issuer}/jwks.json`. */
@@ -54,32 +60,6 @@ export const DEV_CLIENT_ID = 'dev-client';
 
 const ALG = 'ES256';
 const DEFAULT_LIFETIME_SEC = 3600;
-
-/**
- * Derives the development issuer's settings from the environment, identically for the server and
- * `npm run token` (both must agree on the key file, `iss` and `aud`):
- *
- * - key file: `DEV_ISSUER_KEY_FILE`, else `${DATA_DIR ?? 'data'}/dev-issuer-key.json`; relative paths
- *   resolve against `projectRoot`;
- * - public URL: `PUBLIC_URL` (trailing slashes removed), else `http://${HOST ?? '127.0.0.1'}:${PORT ?? 4000}`
- *   (a wildcard HOST such as 0.0.0.0 becomes 127.0.0.1);
- * - issuer: `${public URL}/dev-issuer`;
- * - audience: `OAUTH_AUDIENCE`, else `${public URL}/graphql`.
- *
- * Empty variables count as unset.
- */
-export function devIssuerSettings(env: NodeJS.ProcessEnv, projectRoot: string): DevIssuerSettings {
-  const set = (name: string): string | undefined => (env[name] === undefined || env[name] === '' ? undefined : env[name]);
-  const host = set('HOST');
-  const reachableHost = host === undefined || host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
-  const publicUrl = (set('PUBLIC_URL') ?? `http://${reachableHost}:${set('PORT') ?? 4000}`).replace(/\/+$/, '');
-  const keyFile = set('DEV_ISSUER_KEY_FILE') ?? join(set('DATA_DIR') ?? 'data', 'dev-issuer-key.json');
-  return {
-    keyFile: resolve(projectRoot, keyFile),
-    issuer: `${publicUrl}/dev-issuer`,
-    audience: set('OAUTH_AUDIENCE') ?? `${publicUrl}/graphql`,
-  };
-}
 
 /**
  * Loads the development issuer's private key from `keyFile`, generating an ES256 key pair and
@@ -99,6 +79,7 @@ export async function loadOrCreateDevIssuer(settings: DevIssuerSettings): Promis
 
   return Object.freeze({
     issuer,
+    keyId: kid,
     jwks,
     metadata: () => ({
       issuer,
@@ -123,6 +104,55 @@ export async function loadOrCreateDevIssuer(settings: DevIssuerSettings): Promis
         .sign(privateKey);
     },
   });
+}
+
+/**
+ * What a running server accepts from the development issuer, recorded in its `DATA_DIR` so that
+ * `npm run token` started in the same folder mints tokens it accepts, whatever PORT, HOST or
+ * PUBLIC_URL the server was started with.
+ */
+export interface DevIssuerRecord {
+  /** `iss` the server accepts. */
+  readonly issuer: string;
+  /** `aud` the server accepts. */
+  readonly audience: string;
+  /** `kid` of the key the server verifies with: the record applies only to tokens signed with that key. */
+  readonly keyId: string;
+  /** Where the server listens (for people reading the file). */
+  readonly url: string;
+}
+
+/** Name of the record in `DATA_DIR`. */
+export const DEV_ISSUER_RECORD_FILE = 'dev-issuer.json';
+
+/** Writes `record` to `dataDir` (created when missing), replacing the previous one whole. */
+export async function recordDevIssuer(dataDir: string, record: DevIssuerRecord): Promise<void> {
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  const file = join(dataDir, DEV_ISSUER_RECORD_FILE);
+  // Renamed into place: a reader (or another cluster worker writing the same) never sees half a file.
+  const temporary = `${file}.${process.pid}.${randomUUID()}.tmp`;
+  const { issuer, audience, keyId, url } = record;
+  await writeFile(temporary, `${JSON.stringify({ issuer, audience, keyId, url }, null, 2)}\n`, { flag: 'wx' });
+  try {
+    await rename(temporary, file);
+  } catch (error) {
+    await unlink(temporary).catch(() => undefined);
+    throw error;
+  }
+}
+
+/** The record a server wrote to `dataDir`, or undefined when there is none (or it is not one). */
+export async function readDevIssuerRecord(dataDir: string): Promise<DevIssuerRecord | undefined> {
+  let value: unknown;
+  try {
+    value = JSON.parse(await readFile(join(dataDir, DEV_ISSUER_RECORD_FILE), 'utf8'));
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { issuer, audience, keyId, url } = value as Record<string, unknown>;
+  if (typeof issuer !== 'string' || typeof audience !== 'string' || typeof keyId !== 'string' || typeof url !== 'string') return undefined;
+  return Object.freeze({ issuer, audience, keyId, url });
 }
 
 async function readOrCreateKey(keyFile: string): Promise<JWK> {

@@ -1,5 +1,6 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 
+import { MIN_CURSOR_SECRET_BYTES } from '../config.js';
 import { BadUserInputError } from '../errors.js';
 import { isRowId } from './row-id.js';
 
@@ -17,9 +18,6 @@ export interface CursorCodec {
    */
   decode(argument: string, cursor: string | null | undefined): number | null;
 }
-
-/** Shortest accepted secret, in bytes. */
-export const MIN_CURSOR_SECRET_BYTES = 32;
 
 // Layout (33 bytes, 44 base64url characters): version ‖ 96-bit random nonce ‖ AES-256-GCM
 // ciphertext of the id as uint32 big-endian ‖ 128-bit tag. The version byte is authenticated

@@ -3,10 +3,9 @@ import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/di
 import type { GraphQLSchema } from 'graphql';
 import type { AuthorizationIndex } from '../authz/authorization-index.js';
 import { authorizationPlugin } from '../authz/authorization-plugin.js';
-import type { AuthorizationMode } from '../authz/field-guard.js';
 import type { Logger } from '../logger.js';
 import type { RequestContext } from './context.js';
-import { DEFAULT_EXECUTOR, DEFAULT_MAX_TOKENS, DEFAULT_OPERATION_LIMITS, type ExecutorKind, type LimitsMode, type OperationLimits } from '../config.js';
+import { type AuthorizationMode, DEFAULT_EXECUTOR, DEFAULT_MAX_TOKENS, DEFAULT_OPERATION_LIMITS, type ExecutorKind, type LimitsMode, type OperationLimits } from '../config.js';
 import { OperationAnalyzer } from '../authz/operation-analyzer.js';
 import { operationLimitsPlugin } from '../authz/operation-limits.js';
 import { jitExecutionPlugin } from './jit-executor.js';

@@ -1,7 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { Principal } from '../auth/principal.js';
 import type { AuthorizationIndex } from '../authz/authorization-index.js';
-import { type AuthorizationContext, type AuthorizationMode, FieldGuard } from '../authz/field-guard.js';
+import { type AuthorizationContext, FieldGuard } from '../authz/field-guard.js';
+import type { AuthorizationMode } from '../config.js';
 import type { DatabaseSchema } from '../db/database-schema.js';
 import type { ProductRowCache } from '../domain/catalog/product-row-cache.js';
 import type { CursorCodec } from '../domain/cursor-codec.js';

@@ -2,7 +2,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import type { GraphQLSchema } from 'graphql';
 import type { AuthorizationIndex } from '../authz/authorization-index.js';
 import { ConfigError, type PersistedDocumentsSettings } from '../config.js';
-import { ManifestError } from '../persisted-query-manifest.js';
+import { ManifestError } from '../lib/persisted-query-manifest.js';
 import type { RequestContext } from './context.js';
 import { persistedDocumentsPlugin } from './persisted-documents-plugin.js';
 import { createPersistedQueryCache } from './persisted-query-cache.js';

@@ -1,7 +1,7 @@
 import type { GraphQLSchema } from 'graphql';
 import type { AuthorizationIndex } from '../authz/authorization-index.js';
 import { InvalidOperationError, type OperationScopes, scopesForOperation } from '../authz/operation-scopes.js';
-import { type ManifestOperation, ManifestError, type PersistedQueryManifest } from '../persisted-query-manifest.js';
+import { type ManifestOperation, ManifestError, type PersistedQueryManifest } from '../lib/persisted-query-manifest.js';
 
 /** One trusted operation with what the server computed for it at start-up. */
 export interface TrustedOperation extends ManifestOperation {

@@ -131,4 +131,69 @@ describe('npm run token', () => {
       rmSync(dataDir, { recursive: true, force: true });
     }
   });
+
+  /** The CLI as a newcomer runs it: in the project folder, without the server's variables. */
+  const token = async (args: string[], env: Record<string, string>) => {
+    const cliEnv: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'development', ...env };
+    for (const name of ['PORT', 'HOST', 'PUBLIC_URL', 'OAUTH_AUDIENCE', 'OAUTH_ISSUER', 'OAUTH_ISSUERS', 'DEV_ISSUER_KEY_FILE', 'NODE_OPTIONS']) {
+      if (!(name in env)) delete cliEnv[name];
+    }
+    return run('npx', ['tsx', 'src/cli/token-cli.ts', '--sub', 'alice', '--scope', 'read:profile', '--name', 'Alice', ...args], { cwd: PROJECT_ROOT, env: cliEnv });
+  };
+  const displayName = async (server: TestHttpServer, token: string) => {
+    const r = await server.graphql('{ me { displayName } }', { token });
+    return { status: r.status, me: r.body.data?.['me'] };
+  };
+
+  it('mints tokens the running server accepts, whatever PORT it was started with', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const dataDir = mkdtempSync(`${tmpdir()}/rs-token-`);
+    // PORT=0 (a port chosen at start-up) where the CLI's environment says nothing: its default is 4000.
+    const server = await startHttpServer({ DATA_DIR: dataDir, PORT: '0' });
+    try {
+      const { stdout } = await token([], { DATA_DIR: dataDir });
+      expect(await displayName(server, stdout.trim())).toEqual({ status: 200, me: { displayName: 'Alice' } });
+    } finally {
+      await server.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('with --url, mints tokens for the server at that URL when it trusts the same key', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const serverDir = mkdtempSync(`${tmpdir()}/rs-token-`);
+    const otherDir = mkdtempSync(`${tmpdir()}/rs-token-`);
+    const server = await startHttpServer({ DATA_DIR: serverDir, OAUTH_AUDIENCE: 'urn:orders-dev' });
+    try {
+      // Another data folder, nothing recorded there: only --url says which issuer and audience.
+      const { stdout } = await token(['--url', server.url], { DATA_DIR: otherDir, DEV_ISSUER_KEY_FILE: `${serverDir}/dev-issuer-key.json` });
+      expect(await displayName(server, stdout.trim())).toEqual({ status: 200, me: { displayName: 'Alice' } });
+      // A key the server does not trust: refused by the CLI, not by the server later.
+      const refused = await token(['--url', server.url], { DATA_DIR: otherDir }).then(
+        () => undefined,
+        (error: { code: number; stdout: string }) => error,
+      );
+      expect(refused).toMatchObject({ code: 1, stdout: '' });
+    } finally {
+      await server.close();
+      rmSync(serverDir, { recursive: true, force: true });
+      rmSync(otherDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('listening on IPv6 (HOST=::)', () => {
+  it('starts, with a public URL that is a valid URL, and answers on the loopback address', async () => {
+    const server = await startHttpServer({ HOST: '::' });
+    try {
+      const port = new URL(server.url).port;
+      expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+      const metadata = (await (await fetch(`http://127.0.0.1:${port}/.well-known/oauth-protected-resource`)).json()) as Record<string, unknown>;
+      expect(metadata['resource']).toBe('http://127.0.0.1:0/graphql');
+    } finally {
+      await server.close();
+    }
+  });
 });

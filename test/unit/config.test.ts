@@ -1,4 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
 import { ConfigError, isLoopbackHost, loadConfig } from '../../src/config.js';
 
 const ROOT = '/srv/app';
@@ -178,5 +180,119 @@ describe('development landing page token', () => {
     ['127.example.com', false],
   ])('treats %s as loopback: %s', (host, loopback) => {
     expect(isLoopbackHost(host)).toBe(loopback);
+  });
+});
+
+describe('public URL', () => {
+  it.each([
+    ['the default host', {}, 'http://127.0.0.1:4000'],
+    ['a non-default PORT', { PORT: '5000' }, 'http://127.0.0.1:5000'],
+    ['a host name', { HOST: 'localhost' }, 'http://localhost:4000'],
+    ['the IPv4 wildcard', { HOST: '0.0.0.0' }, 'http://127.0.0.1:4000'],
+    ['the IPv6 wildcard', { HOST: '::' }, 'http://127.0.0.1:4000'],
+    ['the IPv6 loopback, bracketed', { HOST: '::1' }, 'http://[::1]:4000'],
+    ['another IPv6 literal, bracketed', { HOST: 'fe80::1', PORT: '8080' }, 'http://[fe80::1]:8080'],
+    ['an already bracketed IPv6 literal', { HOST: '[::1]' }, 'http://[::1]:4000'],
+    ['PUBLIC_URL, trailing slashes removed', { HOST: '::', PUBLIC_URL: 'https://api.example/' }, 'https://api.example'],
+  ])('derives from %s', (_name, env, expected) => {
+    const c = loadConfig(env as Record<string, string>, ROOT);
+    expect(c.publicUrl).toBe(expected);
+    // The development issuer and the default audience derive from the same URL.
+    expect(c.auth.issuer).toMatchObject({ kind: 'development', issuer: `${expected}/dev-issuer` });
+    expect(c.auth.audience).toBe(`${expected}/graphql`);
+    expect(() => new URL(c.publicUrl)).not.toThrow();
+  });
+});
+
+describe('DATABASE_URL', () => {
+  it.each(['sqlite::memory:', ':memory:', 'file::memory:'])('reads %s as an in-memory SQLite database, not a file', (value) => {
+    expect(loadConfig({ DATABASE_URL: value }, ROOT).database).toEqual({ kind: 'sqlite', filename: ':memory:' });
+  });
+
+  it.each([
+    ['sqlite:data/x.db', path.resolve('data/x.db')],
+    ['file:///var/lib/app/x.db', '/var/lib/app/x.db'],
+    ['/var/lib/app/x.db', '/var/lib/app/x.db'],
+  ])('reads %s as the SQLite file %s', (value, filename) => {
+    expect(loadConfig({ DATABASE_URL: value }, ROOT).database).toEqual({ kind: 'sqlite', filename });
+  });
+
+  it.each(['sqlite:', 'postgres://user:hunter2@', 'redis://:hunter2@cache:6379'])('stops start-up on %s, naming DATABASE_URL without the password', (value) => {
+    let error: unknown;
+    try {
+      loadConfig({ DATABASE_URL: value }, ROOT);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).variable).toBe('DATABASE_URL');
+    expect((error as ConfigError).message).not.toContain('hunter2');
+  });
+});
+
+describe('WORKERS', () => {
+  it('defaults to one worker per core and reads WORKERS', () => {
+    expect(loadConfig({}, ROOT).workers).toBe(availableParallelism());
+    expect(loadConfig({ WORKERS: '3' }, ROOT).workers).toBe(3);
+  });
+
+  it.each(['0', '1000', 'two', '-1', '1.5'])('stops start-up on WORKERS=%s, naming it', (value) => {
+    expect(variableOf({ WORKERS: value })).toBe('WORKERS');
+  });
+});
+
+/** What `npm run token` signs with and for when no server has recorded its own (see test/e2e/development-mode.test.ts). */
+describe('development issuer settings', () => {
+  it.each<[string, Record<string, string>, { keyFile: string; issuer: string; audience: string }]>([
+    [
+      'defaults',
+      {},
+      { keyFile: '/srv/app/data/dev-issuer-key.json', issuer: 'http://127.0.0.1:4000/dev-issuer', audience: 'http://127.0.0.1:4000/graphql' },
+    ],
+    ['PORT', { PORT: '8080' }, { keyFile: '/srv/app/data/dev-issuer-key.json', issuer: 'http://127.0.0.1:8080/dev-issuer', audience: 'http://127.0.0.1:8080/graphql' }],
+    [
+      'PUBLIC_URL wins over PORT, trailing slash removed',
+      { PORT: '8080', PUBLIC_URL: 'https://api.example/' },
+      { keyFile: '/srv/app/data/dev-issuer-key.json', issuer: 'https://api.example/dev-issuer', audience: 'https://api.example/graphql' },
+    ],
+    [
+      'OAUTH_AUDIENCE',
+      { OAUTH_AUDIENCE: 'urn:orders-api' },
+      { keyFile: '/srv/app/data/dev-issuer-key.json', issuer: 'http://127.0.0.1:4000/dev-issuer', audience: 'urn:orders-api' },
+    ],
+    [
+      'relative DEV_ISSUER_KEY_FILE resolves against the project root',
+      { DEV_ISSUER_KEY_FILE: 'secrets/key.json' },
+      { keyFile: '/srv/app/secrets/key.json', issuer: 'http://127.0.0.1:4000/dev-issuer', audience: 'http://127.0.0.1:4000/graphql' },
+    ],
+    [
+      'absolute DEV_ISSUER_KEY_FILE',
+      { DEV_ISSUER_KEY_FILE: '/tmp/k.json' },
+      { keyFile: '/tmp/k.json', issuer: 'http://127.0.0.1:4000/dev-issuer', audience: 'http://127.0.0.1:4000/graphql' },
+    ],
+    [
+      'DATA_DIR and HOST, as the server config reads them',
+      { DATA_DIR: 'var', HOST: 'localhost', PORT: '5000' },
+      { keyFile: '/srv/app/var/dev-issuer-key.json', issuer: 'http://localhost:5000/dev-issuer', audience: 'http://localhost:5000/graphql' },
+    ],
+    [
+      'a wildcard HOST is reached through 127.0.0.1',
+      { HOST: '0.0.0.0' },
+      { keyFile: '/srv/app/data/dev-issuer-key.json', issuer: 'http://127.0.0.1:4000/dev-issuer', audience: 'http://127.0.0.1:4000/graphql' },
+    ],
+    [
+      'DEV_ISSUER_KEY_FILE wins over DATA_DIR',
+      { DATA_DIR: 'var', DEV_ISSUER_KEY_FILE: 'k.json' },
+      { keyFile: '/srv/app/k.json', issuer: 'http://127.0.0.1:4000/dev-issuer', audience: 'http://127.0.0.1:4000/graphql' },
+    ],
+    [
+      'empty variables count as unset',
+      { PORT: '', PUBLIC_URL: '', OAUTH_AUDIENCE: '', DEV_ISSUER_KEY_FILE: '', DATA_DIR: '', HOST: '' },
+      { keyFile: '/srv/app/data/dev-issuer-key.json', issuer: 'http://127.0.0.1:4000/dev-issuer', audience: 'http://127.0.0.1:4000/graphql' },
+    ],
+  ])('%s', (_name, env, expected) => {
+    const c = loadConfig(env, ROOT);
+    expect(c.auth.issuer).toMatchObject({ kind: 'development', keyFile: expected.keyFile, issuer: expected.issuer });
+    expect(c.auth.audience).toBe(expected.audience);
   });
 });

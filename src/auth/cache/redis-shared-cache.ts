@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { DEFAULT_REDIS_KEY_PREFIX } from '../../config.js';
 import type { Logger } from '../../logger.js';
 import type { SharedCache } from './shared-cache.js';
 
@@ -15,9 +16,6 @@ export interface RedisSharedCacheOptions {
   /** Where failures are reported (at most one line per 10 s while failing). Default: nowhere. */
   log?: Logger;
 }
-
-/** Default prefix of every key this server writes to Redis. */
-export const DEFAULT_REDIS_KEY_PREFIX = 'orders-rs:';
 
 const LOG_INTERVAL_MS = 10_000;
 

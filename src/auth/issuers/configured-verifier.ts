@@ -6,7 +6,8 @@ import { createIntrospectionVerifier } from '../introspection/introspection-veri
 import { createIssuerRouter, type TrustedIssuer } from './issuer-router.js';
 import { createMemorySharedCache } from '../cache/memory-shared-cache.js';
 import { createRedisSharedCache } from '../cache/redis-shared-cache.js';
-import { compileScopeMap, type ScopeMapper, type ScopeMapSpec } from '../scope-map.js';
+import type { ScopeMapSpec } from '../../lib/scope-map-spec.js';
+import { compileScopeMap, type ScopeMapper } from '../scope-map.js';
 import type { SharedCache } from '../cache/shared-cache.js';
 import { createTokenVerifier } from '../jwt/jwt-verifier.js';
 import type { TokenVerifier } from '../token-verifier.js';

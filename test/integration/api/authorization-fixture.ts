@@ -4,7 +4,7 @@
  * with items, plus small helpers to read responses and to prove that nothing was written.
  */
 import type { Principal } from '../../../src/auth/principal.js';
-import type { AuthorizationMode } from '../../../src/authz/field-guard.js';
+import type { AuthorizationMode } from '../../../src/config.js';
 import type { Logger } from '../../../src/logger.js';
 import { toGlobalId } from '../../../src/graphql/global-id.js';
 import { type ApiResult, type TestApi, createTestApi } from '../../fixtures/api.js';

@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { decodeProtectedHeader } from 'jose';
-import { devIssuerSettings, loadOrCreateDevIssuer, type DevIssuer } from '../../../src/dev-issuer/dev-issuer.js';
+import { loadConfig } from '../../../src/config.js';
+import { DEV_ISSUER_RECORD_FILE, loadOrCreateDevIssuer, readDevIssuerRecord, recordDevIssuer, type DevIssuer } from '../../../src/dev-issuer/dev-issuer.js';
 import { metadataUrls } from '../../../src/auth/jwt/discovery.js';
 import { createTokenVerifier } from '../../../src/auth/jwt/jwt-verifier.js';
 
@@ -129,9 +130,33 @@ describe('development issuer', () => {
     expect(stderr).toBe('');
     expect(stdout).toMatch(/^[\w-]+\.[\w-]+\.[\w-]+\n$/);
 
-    const settings = devIssuerSettings(env, PROJECT_ROOT);
+    const config = loadConfig(env, PROJECT_ROOT);
+    if (config.auth.issuer.kind !== 'development') throw new Error('expected the development issuer');
+    const settings = { keyFile: config.auth.issuer.keyFile, issuer: config.auth.issuer.issuer, audience: config.auth.audience };
     const issuer = await loadOrCreateDevIssuer(settings);
     const verifier = createTokenVerifier({ issuer: settings.issuer, audience: settings.audience, keys: issuer.jwks });
     await expect(verifier.verify(stdout.trim())).resolves.toMatchObject({ subject: 'alice', issuer: 'http://127.0.0.1:4999/dev-issuer' });
+  });
+
+  describe('the record a running server leaves in DATA_DIR', () => {
+    const RECORD = { issuer: 'http://127.0.0.1:5000/dev-issuer', audience: 'http://127.0.0.1:5000/graphql', keyId: 'k1', url: 'http://127.0.0.1:5000' };
+
+    it('is read back as written, and replaced whole', async () => {
+      const dataDir = join(dir, 'record', 'data');
+      await recordDevIssuer(dataDir, RECORD);
+      await expect(readDevIssuerRecord(dataDir)).resolves.toEqual(RECORD);
+      await recordDevIssuer(dataDir, { ...RECORD, issuer: 'http://[::1]:6000/dev-issuer' });
+      await expect(readDevIssuerRecord(dataDir)).resolves.toEqual({ ...RECORD, issuer: 'http://[::1]:6000/dev-issuer' });
+    });
+
+    it.each([
+      ['missing', undefined],
+      ['not JSON', '{'],
+      ['without a key id', JSON.stringify({ ...RECORD, keyId: undefined })],
+    ])('is undefined when %s', async (_name, text) => {
+      const dataDir = await mkdtemp(join(dir, 'record-'));
+      if (text !== undefined) await writeFile(join(dataDir, DEV_ISSUER_RECORD_FILE), text);
+      await expect(readDevIssuerRecord(dataDir)).resolves.toBeUndefined();
+    });
   });
 });

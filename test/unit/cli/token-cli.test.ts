@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { runTokenCli } from '../../../src/cli/token-cli.js';
+import { recordDevIssuer } from '../../../src/dev-issuer/dev-issuer.js';
 
 let root: string;
 
@@ -52,6 +53,26 @@ describe('npm run token', () => {
     expect(decodeJwt(stdout.trim())).toMatchObject({ iss: 'https://api.example/dev-issuer', aud: 'urn:orders' });
   });
 
+  it('mints for the server recorded in DATA_DIR with the same key, whatever the environment says', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'token-cli-data-'));
+    try {
+      const first = await run(['--sub', 'bob', '--scope', ''], { DATA_DIR: dataDir });
+      const keyId = decodeProtectedHeader(first.stdout.trim()).kid as string;
+      await recordDevIssuer(dataDir, { issuer: 'http://[::1]:5000/dev-issuer', audience: 'urn:running', keyId, url: 'http://[::1]:5000' });
+      const { stdout } = await run(['--sub', 'bob', '--scope', ''], { DATA_DIR: dataDir, PORT: '6000' });
+      expect(decodeJwt(stdout.trim())).toMatchObject({ iss: 'http://[::1]:5000/dev-issuer', aud: 'urn:running' });
+      // --aud still wins over the recorded audience.
+      expect(decodeJwt((await run(['--sub', 'bob', '--scope', '', '--aud', 'urn:x'], { DATA_DIR: dataDir })).stdout.trim())).toMatchObject({ aud: 'urn:x' });
+
+      // A server that verifies with another key: its record does not apply.
+      await recordDevIssuer(dataDir, { issuer: 'http://[::1]:5000/dev-issuer', audience: 'urn:running', keyId: 'another-key', url: 'http://[::1]:5000' });
+      const other = await run(['--sub', 'bob', '--scope', ''], { DATA_DIR: dataDir, PORT: '6000' });
+      expect(decodeJwt(other.stdout.trim())).toMatchObject({ iss: 'http://127.0.0.1:6000/dev-issuer', aud: 'http://127.0.0.1:6000/graphql' });
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  });
+
   it('prints usage with --help', async () => {
     const { code, stdout } = await run(['--help']);
     expect(code).toBe(0);
@@ -68,6 +89,8 @@ describe('npm run token', () => {
     [['--sub', 'alice', '--scope', 'a', '--bogus']],
     [['--sub', 'alice', '--scope', 'a', 'positional']],
     [['--sub']],
+    [['--sub', 'alice', '--scope', 'a', '--url', 'not a url']],
+    [['--sub', 'alice', '--scope', 'a', '--url', 'ftp://127.0.0.1:4000']],
   ])('exits 2 with usage on stderr for %j', async (args) => {
     const { code, stdout, stderr } = await run(args);
     expect(code).toBe(2);
@@ -78,6 +101,8 @@ describe('npm run token', () => {
   it.each<[NodeJS.ProcessEnv, string]>([
     [{ OAUTH_ISSUER: 'https://as.example' }, 'OAUTH_ISSUER'],
     [{ NODE_ENV: 'production' }, 'NODE_ENV=production'],
+    [{ OAUTH_ISSUERS: JSON.stringify([{ issuer: 'https://as.example' }]) }, 'OAUTH_ISSUERS'],
+    [{ PORT: 'four thousand' }, 'PORT'],
   ])('refuses to run with %j', async (env, why) => {
     const { code, stdout, stderr } = await run(['--sub', 'alice', '--scope', 'a'], env);
     expect(code).toBe(1);

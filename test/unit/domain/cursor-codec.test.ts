@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 
-import { createCursorCodec, MIN_CURSOR_SECRET_BYTES } from '../../../src/domain/cursor-codec.js';
+import { MIN_CURSOR_SECRET_BYTES } from '../../../src/config.js';
+import { createCursorCodec } from '../../../src/domain/cursor-codec.js';
 import { MAX_ROW_ID } from '../../../src/domain/row-id.js';
 import { thrown } from '../../fixtures/errors.js';
 

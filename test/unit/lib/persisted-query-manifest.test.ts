@@ -1,8 +1,8 @@
 import { parse, print } from 'graphql';
 import { describe, expect, it } from '@jest/globals';
-import { ConfigError, loadConfig } from '../../src/config.js';
-import { ManifestError, parsePersistedQueryManifest } from '../../src/persisted-query-manifest.js';
-import { manifestEntry, manifestText, sha256, writeManifest } from '../fixtures/persisted-documents.js';
+import { ConfigError, loadConfig } from '../../../src/config.js';
+import { ManifestError, parsePersistedQueryManifest } from '../../../src/lib/persisted-query-manifest.js';
+import { manifestEntry, manifestText, sha256, writeManifest } from '../../fixtures/persisted-documents.js';
 
 const ME = manifestEntry('Me', 'query', 'query Me { me { displayName } }');
 const PLACE = manifestEntry('Place', 'mutation', 'mutation Place($input: PlaceOrderInput!) { placeOrder(input: $input) { orderId } }');
