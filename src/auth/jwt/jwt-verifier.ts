@@ -10,7 +10,6 @@ import { createRemoteKeySet } from './remote-key-set.js';
 import { withMappedScopes, type ScopeMapper } from '../scope-map.js';
 import { AuthServiceUnavailableError, TokenError } from '../token-error.js';
 import { checkTokenTimes } from '../token-times.js';
-import { DEFAULT_CACHE_MAX_ENTRIES, DEFAULT_CACHE_MAX_TTL_SEC, VerifiedTokenCache } from '../cache/verified-token-cache.js';
 
 /** Asymmetric JWS algorithms a verifier may accept. HMAC and `none` are never accepted (RFC 8725 §3.1). */
 export const ASYMMETRIC_ALGORITHMS: readonly string[] = Object.freeze([
@@ -83,18 +82,16 @@ export interface TokenVerifierOptions {
   retryMaxDelayMs?: number;
   /** fetch implementation for metadata and keys. Default: the global `fetch`. */
   fetch?: typeof fetch;
-  /** Clock for `exp`/`nbf` and the cache. Default: `() => new Date()`. */
+  /** Clock for `exp`/`nbf` and `iat`. Default: `() => new Date()`. */
   currentDate?: () => Date;
-  /** Bound on cached verified tokens; 0 disables the cache. Default: 10000. */
-  cacheMaxEntries?: number;
-  /** Longest time a verified token is cached, in seconds, however far away its `exp`; 0 disables the cache. Default: 300. */
-  cacheMaxTtlSec?: number;
   /** Maps the issuer's scope names onto this API's (see {@link ScopeMapper}). Default: none. */
   scopeMap?: ScopeMapper;
 }
 
 /**
- * Creates a verifier. With `keys` it is ready at once; otherwise it starts discovering the issuer and
+ * Creates a verifier. It verifies every token it is given (signature, header and claims) and
+ * remembers none: the one verified-token cache is the issuer router's (`createIssuerRouter`),
+ * which answers a repeated token before it reaches a verifier. With `keys` it is ready at once; otherwise it starts discovering the issuer and
  * loading its keys immediately, and on failure keeps retrying in the background with exponential
  * backoff (timers do not keep the process alive) until it succeeds or is closed.
  *
@@ -102,11 +99,6 @@ export interface TokenVerifierOptions {
  */
 export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
   const settings = validateOptions(options);
-  const cache = new VerifiedTokenCache({
-    maxEntries: options.cacheMaxEntries ?? DEFAULT_CACHE_MAX_ENTRIES,
-    maxTtlSec: options.cacheMaxTtlSec ?? DEFAULT_CACHE_MAX_TTL_SEC,
-    maxTokenAgeSec: settings.maxTokenAgeSec,
-  });
   const now = options.currentDate ?? (() => new Date());
   const retryInitialDelayMs = options.retryInitialDelayMs ?? 1000;
   const retryMaxDelayMs = options.retryMaxDelayMs ?? 60_000;
@@ -194,11 +186,8 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
 
   return {
     async verify(token) {
-      // Size first: nothing, not even the cache key's hash, is computed over an oversized input.
+      // Size first: nothing is computed over an oversized input.
       if (typeof token === 'string' && token.length > MAX_TOKEN_LENGTH) throw new TokenError('too_large');
-      const cached = typeof token === 'string' ? cache.get(token, now()) : undefined;
-      if (cached !== undefined) return cached;
-
       inspectJwsHeader(token, settings);
       const key = await keysForVerification();
       const currentDate = now();
@@ -218,9 +207,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       } catch (error) {
         throw translateJoseError(error);
       }
-      const principal = withMappedScopes(principalFromClaims(payload, options.issuer), options.scopeMap);
-      cache.set(token, principal, currentDate);
-      return principal;
+      return withMappedScopes(principalFromClaims(payload, options.issuer), options.scopeMap);
     },
     ready: initialize,
     status() {
@@ -231,7 +218,6 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       closed = true;
       if (retryTimer !== undefined) clearTimeout(retryTimer);
       retryTimer = undefined;
-      cache.clear();
     },
   };
 }
