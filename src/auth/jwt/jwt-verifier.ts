@@ -1,4 +1,5 @@
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet, type JWSAlgorithm, type JWTVerifyGetKey } from 'jose';
+import { BackgroundRetry } from '../../lib/background-retry.js';
 import { checkIssuerAndAudience } from '../issuer-audience-check.js';
 import { MAX_TOKEN_LENGTH } from '../token-limits.js';
 import { principalFromClaims } from '../claims-principal.js';
@@ -76,7 +77,7 @@ export interface TokenVerifierOptions {
   jwksCooldownMs?: number;
   /** Age after which cached keys are refreshed, in milliseconds. Default: 600000 (10 minutes). */
   jwksCacheMaxAgeMs?: number;
-  /** First delay before retrying failed discovery or key loading, in milliseconds; doubles per failure. Default: 1000. */
+  /** First delay before retrying failed discovery or key loading, in milliseconds; doubles per failure (± 20 %). Default: 1000. */
   retryInitialDelayMs?: number;
   /** Upper bound on the retry delay, in milliseconds. Default: 60000. */
   retryMaxDelayMs?: number;
@@ -100,15 +101,10 @@ export interface TokenVerifierOptions {
 export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
   const settings = validateOptions(options);
   const now = options.currentDate ?? (() => new Date());
-  const retryInitialDelayMs = options.retryInitialDelayMs ?? 1000;
-  const retryMaxDelayMs = options.retryMaxDelayMs ?? 60_000;
 
   let getKey: JWTVerifyGetKey | undefined = options.keys ? createLocalJWKSet(options.keys) : undefined;
   let lastError: AuthServiceUnavailableError | undefined;
   let pending: Promise<void> | undefined;
-  let retryTimer: NodeJS.Timeout | undefined;
-  let failures = 0;
-  let closed = false;
 
   const loadKeys = async (): Promise<JWTVerifyGetKey> => {
     let jwksUri = options.jwksUri;
@@ -134,19 +130,6 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     return keySet.getKey;
   };
 
-  const scheduleRetry = (): void => {
-    if (closed || retryTimer !== undefined) return;
-    const base = Math.min(retryInitialDelayMs * 2 ** failures, retryMaxDelayMs);
-    failures += 1;
-    // ±20 % jitter so a fleet of servers does not retry in lockstep.
-    const delay = Math.round(base * (0.8 + Math.random() * 0.4));
-    retryTimer = setTimeout(() => {
-      retryTimer = undefined;
-      initialize().catch(() => undefined);
-    }, delay);
-    retryTimer.unref();
-  };
-
   const initialize = (): Promise<void> => {
     if (getKey !== undefined) return Promise.resolve();
     pending ??= loadKeys()
@@ -154,16 +137,14 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
         (loaded) => {
           getKey = loaded;
           lastError = undefined;
-          failures = 0;
-          if (retryTimer !== undefined) clearTimeout(retryTimer);
-          retryTimer = undefined;
+          retry.succeeded();
         },
         (error: unknown) => {
           lastError =
             error instanceof AuthServiceUnavailableError
               ? error
               : new AuthServiceUnavailableError('jwks_unavailable', 'key loading failed', { cause: error });
-          scheduleRetry();
+          retry.failed();
           throw lastError;
         },
       )
@@ -172,6 +153,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       });
     return pending;
   };
+  const retry = new BackgroundRetry(initialize, { initialDelayMs: options.retryInitialDelayMs ?? 1000, maxDelayMs: options.retryMaxDelayMs ?? 60_000 });
 
   const keysForVerification = async (): Promise<JWTVerifyGetKey> => {
     if (getKey !== undefined) return getKey;
@@ -215,9 +197,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       return { ready: false, reason: lastError?.message ?? 'discovering the issuer and loading its keys' };
     },
     close() {
-      closed = true;
-      if (retryTimer !== undefined) clearTimeout(retryTimer);
-      retryTimer = undefined;
+      retry.stop();
     },
   };
 }
