@@ -2,7 +2,7 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { checkIssuerAndAudience } from '../issuer-audience-check.js';
 import type { Logger } from '../../logger.js';
 import { MAX_TOKEN_LENGTH } from '../token-limits.js';
-import { principalFromClaims } from '../claims-principal.js';
+import { clientIdOf, principalFromClaims } from '../claims-principal.js';
 import { discoverIssuer, DEFAULT_DISCOVERY_TIMEOUT_MS } from '../jwt/discovery.js';
 import { introspectToken } from './introspection-client.js';
 import { createMemorySharedCache } from '../cache/memory-shared-cache.js';
@@ -212,7 +212,7 @@ export function createIntrospectionVerifier(options: IntrospectionVerifierOption
       if (result['active'] !== true) throw new TokenError('inactive', { issuer: options.issuer });
       const context: TokenErrorContext = {
         issuer: typeof result['iss'] === 'string' ? result['iss'] : options.issuer,
-        clientId: stringMember(result, 'client_id') ?? stringMember(result, 'azp') ?? stringMember(result, 'cid'),
+        clientId: clientIdOf(result),
         subject: stringMember(result, 'sub'),
       };
       try {

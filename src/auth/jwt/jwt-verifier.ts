@@ -1,6 +1,7 @@
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet, type JWSAlgorithm, type JWTVerifyGetKey } from 'jose';
 import { BackgroundRetry } from '../../lib/background-retry.js';
 import { checkIssuerAndAudience } from '../issuer-audience-check.js';
+import { ASYMMETRIC_ALGORITHMS } from '../jws-algorithms.js';
 import { MAX_TOKEN_LENGTH } from '../token-limits.js';
 import { principalFromClaims } from '../claims-principal.js';
 import { discoverIssuer, DiscoveryError, DEFAULT_DISCOVERY_TIMEOUT_MS } from './discovery.js';
@@ -12,20 +13,7 @@ import { withMappedScopes, type ScopeMapper } from '../scope-map.js';
 import { AuthServiceUnavailableError, TokenError } from '../token-error.js';
 import { checkTokenTimes } from '../token-times.js';
 
-/** Asymmetric JWS algorithms a verifier may accept. HMAC and `none` are never accepted (RFC 8725 §3.1). */
-export const ASYMMETRIC_ALGORITHMS: readonly string[] = Object.freeze([
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-  'Ed25519',
-]);
+export { ASYMMETRIC_ALGORITHMS };
 
 /** Default accepted algorithms. */
 export const DEFAULT_ALGORITHMS: readonly string[] = Object.freeze(ASYMMETRIC_ALGORITHMS.filter((alg) => alg !== 'Ed25519'));
