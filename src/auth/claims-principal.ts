@@ -26,7 +26,7 @@ export function principalFromClaims(
 ): UserPrincipal | ClientPrincipal {
   const sub = claims['sub'];
   if (sub !== undefined && (typeof sub !== 'string' || sub.length === 0)) throw new TokenError('invalid_claim');
-  const clientId = firstString(claims, ['client_id', 'azp', 'cid']);
+  const clientId = clientIdOf(claims);
   const confirmationJkt = confirmationThumbprint(claims['cnf']);
   const issuedAt = numberClaim(claims['iat']);
 
@@ -65,6 +65,11 @@ function audienceList(aud: unknown): string[] {
   if (typeof aud === 'string') return [aud];
   if (Array.isArray(aud)) return aud.filter((member): member is string => typeof member === 'string');
   return [];
+}
+
+/** The client id a token or introspection answer names: `client_id` (RFC 9068 §2.2), else `azp`, else `cid` (Okta). */
+export function clientIdOf(claims: Readonly<Record<string, unknown>>): string | undefined {
+  return firstString(claims, ['client_id', 'azp', 'cid']);
 }
 
 function firstString(claims: Readonly<Record<string, unknown>>, names: readonly string[]): string | undefined {

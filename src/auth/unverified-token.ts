@@ -1,3 +1,5 @@
+import { decodeBase64urlJsonObject } from '../lib/base64url-json.js';
+import { clientIdOf } from './claims-principal.js';
 import type { TokenErrorContext } from './token-error.js';
 
 /** What a token says about itself before any verification. Nothing here may be trusted. */
@@ -7,7 +9,6 @@ export type UnverifiedToken =
   /** Anything else: an opaque reference token (or a JWE), for introspection. */
   | { readonly kind: 'opaque' };
 
-const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
 /**
  * Tells a JWT from an opaque token and, for a JWT, decodes its payload without verifying anything,
@@ -17,9 +18,9 @@ const BASE64URL = /^[A-Za-z0-9_-]+$/;
 export function peekToken(token: string): UnverifiedToken {
   const parts = token.split('.');
   if (parts.length !== 3) return { kind: 'opaque' };
-  const header = decodeObject(parts[0]!);
+  const header = decodeBase64urlJsonObject(parts[0]!);
   if (header === undefined || typeof header['alg'] !== 'string') return { kind: 'opaque' };
-  return { kind: 'jwt', payload: decodeObject(parts[1]!) };
+  return { kind: 'jwt', payload: decodeBase64urlJsonObject(parts[1]!) };
 }
 
 /** The unverified `iss`, client id and `sub` of a payload, for log lines. */
@@ -27,20 +28,11 @@ export function unverifiedContext(payload: Readonly<Record<string, unknown>> | u
   if (payload === undefined) return {};
   return {
     issuer: stringField(payload, 'iss'),
-    clientId: stringField(payload, 'client_id') ?? stringField(payload, 'azp') ?? stringField(payload, 'cid'),
+    clientId: clientIdOf(payload),
     subject: stringField(payload, 'sub'),
   };
 }
 
-function decodeObject(segment: string): Record<string, unknown> | undefined {
-  if (!BASE64URL.test(segment)) return undefined;
-  try {
-    const value: unknown = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 function stringField(payload: Readonly<Record<string, unknown>>, name: string): string | undefined {
   const value = payload[name];

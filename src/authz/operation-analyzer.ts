@@ -1,6 +1,6 @@
 import type { GraphQLRequestContext } from '@apollo/server';
 import { type DocumentNode, type FragmentDefinitionNode, GraphQLError, Kind, type OperationDefinitionNode, visit } from 'graphql';
-import { setBounded } from '../lib/bounded-map.js';
+import { LRUCache } from 'lru-cache';
 import { resolvedOperation } from '../lib/resolved-operation.js';
 import type { AuthorizationIndex } from './authorization-index.js';
 import { costIndexFor } from './cost-directives.js';
@@ -47,7 +47,7 @@ type Request = Pick<GraphQLRequestContext<object>, 'schema' | 'document' | 'oper
  * once per request whichever plugin asks first.
  */
 export class OperationAnalyzer {
-  readonly #byOperation = new WeakMap<OperationDefinitionNode, { vars: readonly string[]; analyses: Map<string, OperationAnalysis> }>();
+  readonly #byOperation = new WeakMap<OperationDefinitionNode, { vars: readonly string[]; analyses: LRUCache<string, OperationAnalysis> }>();
   readonly #byRequest = new WeakMap<object, AnalysedRequest | null>();
   readonly #index: AuthorizationIndex | undefined;
 
@@ -84,7 +84,7 @@ export class OperationAnalyzer {
     const costs = costIndexFor(rc.schema);
     let entry = this.#byOperation.get(operation);
     if (!entry) {
-      entry = { vars: shapingVariables(rc.document, operation, costs.slicingArgumentNames), analyses: new Map() };
+      entry = { vars: shapingVariables(rc.document, operation, costs.slicingArgumentNames), analyses: new LRUCache({ max: ENTRIES_PER_OPERATION }) };
       this.#byOperation.set(operation, entry);
     }
     let key = '';
@@ -92,7 +92,7 @@ export class OperationAnalyzer {
     let analysis = entry.analyses.get(key);
     if (!analysis) {
       analysis = analyseOperation({ schema: rc.schema, ...(this.#index ? { index: this.#index } : {}), costs, operation, fragments: fragmentsOf(rc.document), variables });
-      setBounded(entry.analyses, key, analysis, ENTRIES_PER_OPERATION);
+      entry.analyses.set(key, analysis);
     }
     return analysis;
   }

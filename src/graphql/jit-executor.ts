@@ -1,6 +1,7 @@
 import { type ApolloServerPlugin, type BaseContext, type GraphQLRequestListener, HeaderMap } from '@apollo/server';
 import { BREAK, type DocumentNode, type ExecutionResult, type GraphQLError, type GraphQLSchema, visit } from 'graphql';
 import { type CompiledQuery, compileQuery, isCompiledQuery } from 'graphql-jit';
+import { LRUCache } from 'lru-cache';
 import { resolvedOperation } from '../lib/resolved-operation.js';
 import { type ErrorFormatter, formatExecutionErrors } from './format-errors.js';
 
@@ -26,15 +27,11 @@ export interface JitExecutionOptions<TContext> {
   readonly didEncounterErrors?: (errors: readonly GraphQLError[], context: TContext) => void;
   /**
    * Compiled operations kept at most, counting each document × operation name × schema variant
-   * (callers of many scope sets each get their own); past it the oldest documents go. Default: 1000.
+   * (callers of many scope sets each get their own); past it the least recently used documents
+   * go, with all their variants. Default: 1000.
    */
   readonly maxCompiled?: number;
 }
-
-export type JitExecutionPlugin<TContext extends BaseContext> = ApolloServerPlugin<TContext> & {
-  /** Compiled operations held now. */
-  compiledOperations(): number;
-};
 
 /**
  * Executes operations with graphql-jit: each operation is compiled once into a specialised
@@ -55,7 +52,7 @@ export type JitExecutionPlugin<TContext extends BaseContext> = ApolloServerPlugi
  * promoted: ten times the bytes promoted per scavenge and 2.5 times the pause (measured with
  * `--trace-gc-nvp` on Q1), a few percent of all CPU time on small queries.
  */
-export function jitExecutionPlugin<TContext extends BaseContext>(options: JitExecutionOptions<TContext>): JitExecutionPlugin<TContext> {
+export function jitExecutionPlugin<TContext extends BaseContext>(options: JitExecutionOptions<TContext>): ApolloServerPlugin<TContext> {
   const maxCompiled = options.maxCompiled ?? DEFAULT_MAX_COMPILED;
   const conditional = new WeakMap<DocumentNode, boolean>();
   const usesConditionalDirectives = (document: DocumentNode): boolean => {
@@ -75,9 +72,8 @@ export function jitExecutionPlugin<TContext extends BaseContext>(options: JitExe
     }
     return found;
   };
-  // Per document (first compiled first), per operation name and schema variant.
-  const compiled = new Map<DocumentNode, Map<string, CompiledQuery | ExecutionResult>>();
-  let count = 0;
+  // Per document, per operation name and schema variant; a document's size is its variants.
+  const compiled = new LRUCache<DocumentNode, Map<string, CompiledQuery | ExecutionResult>>({ maxSize: maxCompiled, sizeCalculation: (byKey) => Math.max(byKey.size, 1) });
   const formatError: ErrorFormatter = options.formatError ?? ((formatted) => formatted);
 
   const compile = (document: DocumentNode, operationName: string | null, context: TContext): CompiledQuery | ExecutionResult => {
@@ -86,15 +82,9 @@ export function jitExecutionPlugin<TContext extends BaseContext>(options: JitExe
     const found = compiled.get(document)?.get(key);
     if (found !== undefined) return found;
     const entry = compileQuery(variant?.schema ?? options.schema, document, operationName ?? undefined);
-    while (count >= maxCompiled && compiled.size > 0) {
-      const [oldest, entries] = compiled.entries().next().value as [DocumentNode, Map<string, unknown>];
-      compiled.delete(oldest);
-      count -= entries.size;
-    }
-    let byKey = compiled.get(document);
-    if (byKey === undefined) compiled.set(document, (byKey = new Map()));
-    byKey.set(key, entry);
-    count += 1;
+    // A new map (lru-cache sizes a value when it is set, not when it changes): the document's size
+    // counts the new variant, and older documents make room.
+    compiled.set(document, new Map(compiled.get(document)).set(key, entry));
     return entry;
   };
 
@@ -129,10 +119,8 @@ export function jitExecutionPlugin<TContext extends BaseContext>(options: JitExe
       return {
         async serverWillStop() {
           compiled.clear();
-          count = 0;
         },
       };
     },
-    compiledOperations: () => count,
   };
 }

@@ -1,16 +1,16 @@
 import { type ApolloServerPlugin, HeaderMap } from '@apollo/server';
 import { createHash } from 'node:crypto';
 import type { FormattedExecutionResult } from 'graphql';
+import { LRUCache } from 'lru-cache';
 import type { Principal } from '../auth/principal.js';
 import type { AnalysedRequest, OperationAnalyzer } from '../authz/operation-analyzer.js';
-import { setBounded } from '../lib/bounded-map.js';
 
 export interface PublicResponseCacheOptions {
   /** Root fields whose whole subtree is public and depends only on catalog data. */
   readonly rootFields: ReadonlySet<string>;
   /** The catalog version, read per request: bumped by the database whenever `products` changes. */
   readonly readVersion: () => Promise<number>;
-  /** Bound on cached responses. Default: 1000. */
+  /** Bound on cached responses; the least recently used go first. Default: 1000. */
   readonly maxEntries?: number;
   /** The server's one operation analysis (the limits and the authorization plan read it too). */
   readonly analyzer: OperationAnalyzer;
@@ -51,7 +51,7 @@ function isCatalogOnly({ analysis }: AnalysedRequest, rootFields: ReadonlySet<st
  */
 export function publicResponseCachePlugin<TContext extends { readonly principal: Principal }>(options: PublicResponseCacheOptions): ApolloServerPlugin<TContext> {
   const maxEntries = options.maxEntries ?? 1000;
-  const entries = new Map<string, Entry>();
+  const entries = new LRUCache<string, Entry>({ max: maxEntries });
   return {
     async requestDidStart(start) {
       // A request with a token is never served nor stored: no hooks for it at all.
@@ -75,8 +75,7 @@ export function publicResponseCachePlugin<TContext extends { readonly principal:
         async willSendResponse(rc) {
           const body = rc.response.body;
           if (!pending || body.kind !== 'single' || body.singleResult.errors || (rc.response.http.status ?? 200) !== 200) return;
-          entries.delete(pending.key); // stored again as the newest
-          setBounded(entries, pending.key, { version: pending.version, result: structuredClone(body.singleResult) }, maxEntries);
+          entries.set(pending.key, { version: pending.version, result: structuredClone(body.singleResult) });
         },
       };
     },

@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { SharedCache } from './shared-cache.js';
 
 /** Options for {@link createMemorySharedCache}. */
@@ -13,27 +14,21 @@ export function createMemorySharedCache(options: MemorySharedCacheOptions = {}):
   const maxEntries = options.maxEntries ?? 10_000;
   if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new TypeError('maxEntries must be a positive integer');
   const now = options.now ?? Date.now;
-  // A Map iterates in insertion order; a hit re-inserts, so the first key is the least recently used.
-  const entries = new Map<string, { value: string; expiresAt: number }>();
+  // Expiry is kept in the entry and compared with the injected clock (an entry is a miss from
+  // `expiresAt` on), rather than lru-cache's TTL, which serves an entry at its last millisecond too.
+  const entries = new LRUCache<string, { value: string; expiresAt: number }>({ max: maxEntries });
 
   return {
     async get(key) {
       const entry = entries.get(key);
       if (entry === undefined) return undefined;
+      if (now() < entry.expiresAt) return entry.value;
       entries.delete(key);
-      if (now() >= entry.expiresAt) return undefined;
-      entries.set(key, entry);
-      return entry.value;
+      return undefined;
     },
     async set(key, value, ttlMs) {
       if (!Number.isFinite(ttlMs) || ttlMs < 1) return;
-      entries.delete(key);
       entries.set(key, { value, expiresAt: now() + Math.floor(ttlMs) });
-      while (entries.size > maxEntries) {
-        const oldest = entries.keys().next();
-        if (oldest.done) break;
-        entries.delete(oldest.value);
-      }
     },
     async close() {
       entries.clear();

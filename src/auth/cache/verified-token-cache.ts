@@ -1,4 +1,5 @@
 import { hash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import type { ClientPrincipal, UserPrincipal } from '../principal.js';
 
 /** Default bound on cached verified tokens. */
@@ -28,14 +29,13 @@ interface Entry {
 
 /**
  * Principals of tokens that already passed full verification, keyed by the token's SHA-256 (so the
- * cache holds no bearer credentials). Least recently used entries are evicted first (a `Map`
- * iterates in insertion order; a hit re-inserts). An entry is never served at or after the
+ * cache holds no bearer credentials). Least recently used entries are evicted first. An entry is never served at or after the
  * token's `exp`, nor longer than `maxTtlSec` after it was verified (an `exp` centuries away is
  * verified again like any other), nor once the token is older than `maxTokenAgeSec`.
  */
 export class VerifiedTokenCache {
-  readonly #entries = new Map<string, Entry>();
-  readonly #maxEntries: number;
+  // Each entry's end is kept in it and compared with the caller's `now` (served strictly before).
+  readonly #entries: LRUCache<string, Entry> | undefined;
   readonly #maxTtlMs: number;
   readonly #maxTokenAgeSec: number | undefined;
 
@@ -46,21 +46,20 @@ export class VerifiedTokenCache {
     if (!Number.isFinite(maxTtlSec) || maxTtlSec < 0) throw new TypeError('cacheMaxTtlSec must be a non-negative number');
     const maxTokenAgeSec = options.maxTokenAgeSec;
     if (maxTokenAgeSec !== undefined && (!Number.isFinite(maxTokenAgeSec) || maxTokenAgeSec <= 0)) throw new TypeError('maxTokenAgeSec must be a positive number');
-    this.#maxEntries = maxTtlSec === 0 ? 0 : maxEntries;
+    this.#entries = maxTtlSec === 0 || maxEntries === 0 ? undefined : new LRUCache({ max: maxEntries });
     this.#maxTtlMs = maxTtlSec * 1000;
     this.#maxTokenAgeSec = maxTokenAgeSec;
   }
 
   /** The cached principal for `token`, if any and if `now` is before the entry's end. */
   get(token: string, now: Date): UserPrincipal | ClientPrincipal | undefined {
-    if (this.#maxEntries === 0) return undefined;
+    if (this.#entries === undefined) return undefined;
     const key = keyOf(token);
     const entry = this.#entries.get(key);
     if (entry === undefined) return undefined;
+    if (now.getTime() < entry.until) return entry.principal;
     this.#entries.delete(key);
-    if (now.getTime() >= entry.until) return undefined;
-    this.#entries.set(key, entry);
-    return entry.principal;
+    return undefined;
   }
 
   /**
@@ -68,27 +67,20 @@ export class VerifiedTokenCache {
    * age) without `iat`, are not cached.
    */
   set(token: string, principal: UserPrincipal | ClientPrincipal, now: Date): void {
-    if (this.#maxEntries === 0) return;
+    if (this.#entries === undefined) return;
     const until = this.#until(principal, now.getTime());
     if (until <= now.getTime()) return;
-    const key = keyOf(token);
-    this.#entries.delete(key);
-    this.#entries.set(key, { principal, until });
-    while (this.#entries.size > this.#maxEntries) {
-      const oldest = this.#entries.keys().next();
-      if (oldest.done) break;
-      this.#entries.delete(oldest.value);
-    }
+    this.#entries.set(keyOf(token), { principal, until });
   }
 
   /** Number of cached entries (including lapsed ones not yet looked up). */
   get size(): number {
-    return this.#entries.size;
+    return this.#entries?.size ?? 0;
   }
 
   /** Forgets every entry. */
   clear(): void {
-    this.#entries.clear();
+    this.#entries?.clear();
   }
 
   /** When an entry for `principal` verified at `nowMs` stops being served; at most `nowMs` means never cached. */

@@ -1,28 +1,18 @@
 import { createHash } from 'node:crypto';
 import { calculateJwkThumbprint, compactVerify, importJWK, type JWK } from 'jose';
 import { DpopProofError } from './dpop-errors.js';
+import { decodeBase64urlJsonObject, isBase64url } from '../../lib/base64url-json.js';
+import { ASYMMETRIC_ALGORITHMS } from '../jws-algorithms.js';
 import { normalizeMediaType } from '../jwt/jws-header.js';
 
 /** The `typ` of a DPoP proof (RFC 9449 §4.2). */
 export const DPOP_PROOF_TYPE = 'dpop+jwt';
 
-/** Asymmetric JWS algorithms a proof may use. HMAC and `none` are never accepted (RFC 9449 §4.3 step 5). */
-export const DPOP_ASYMMETRIC_ALGORITHMS: readonly string[] = Object.freeze([
-  'ES256',
-  'ES384',
-  'ES512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'RS256',
-  'RS384',
-  'RS512',
-  'EdDSA',
-  'Ed25519',
+/** Default accepted proof algorithms: all of {@link ASYMMETRIC_ALGORITHMS}, ES256 first. */
+export const DEFAULT_DPOP_ALGORITHMS: readonly string[] = Object.freeze([
+  ...ASYMMETRIC_ALGORITHMS.filter((alg) => alg.startsWith('ES')),
+  ...ASYMMETRIC_ALGORITHMS.filter((alg) => !alg.startsWith('ES')),
 ]);
-
-/** Default accepted proof algorithms: all of {@link DPOP_ASYMMETRIC_ALGORITHMS}, ES256 first. */
-export const DEFAULT_DPOP_ALGORITHMS: readonly string[] = DPOP_ASYMMETRIC_ALGORITHMS;
 
 /** Default acceptance window for `iat`, in seconds either side of now. */
 export const DEFAULT_DPOP_IAT_WINDOW_SEC = 60;
@@ -49,7 +39,7 @@ export interface DpopProofExpectations {
 
 /** Options for {@link verifyDpopProof}. */
 export interface DpopProofOptions {
-  /** Accepted `alg` values; asymmetric only (see {@link DPOP_ASYMMETRIC_ALGORITHMS}). Default: {@link DEFAULT_DPOP_ALGORITHMS}. */
+  /** Accepted `alg` values; asymmetric only (see {@link ASYMMETRIC_ALGORITHMS}). Default: {@link DEFAULT_DPOP_ALGORITHMS}. */
   readonly algorithms?: readonly string[];
   /** Accepted distance between `iat` and now, in seconds, in either direction. Default: 60. */
   readonly iatWindowSec?: number;
@@ -69,7 +59,6 @@ export interface VerifiedDpopProof {
   readonly acceptableUntil: number;
 }
 
-const BASE64URL = /^[A-Za-z0-9_-]+$/;
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'] as const;
 const ASYMMETRIC_KEY_TYPES = new Set(['EC', 'RSA', 'OKP']);
 
@@ -93,7 +82,7 @@ export async function verifyDpopProof(proof: string, expected: DpopProofExpectat
   if (typeof proof !== 'string' || proof.length === 0) throw new DpopProofError('malformed');
   if (proof.length > MAX_DPOP_PROOF_LENGTH) throw new DpopProofError('too_large');
   const parts = proof.split('.');
-  if (parts.length !== 3 || !parts.every((part) => BASE64URL.test(part))) throw new DpopProofError('malformed');
+  if (parts.length !== 3 || !parts.every(isBase64url)) throw new DpopProofError('malformed');
   const header = decodeJsonObject(parts[0]!);
   const claims = decodeJsonObject(parts[1]!);
 
@@ -175,7 +164,7 @@ export function normalizeHtu(value: string): string | undefined {
 
 /** @throws {TypeError} when the list is empty or names a symmetric algorithm or `none`. */
 export function checkAlgorithms(algorithms: readonly string[]): ReadonlySet<string> {
-  const refused = algorithms.filter((alg) => !DPOP_ASYMMETRIC_ALGORITHMS.includes(alg));
+  const refused = algorithms.filter((alg) => !ASYMMETRIC_ALGORITHMS.includes(alg));
   if (algorithms.length === 0 || refused.length > 0) {
     throw new TypeError(`DPoP algorithms must be a non-empty list of asymmetric JWS algorithms; refused: ${refused.join(', ') || '(empty list)'}`);
   }
@@ -183,14 +172,9 @@ export function checkAlgorithms(algorithms: readonly string[]): ReadonlySet<stri
 }
 
 function decodeJsonObject(part: string): Record<string, unknown> {
-  let value: unknown;
-  try {
-    value = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
-  } catch (cause) {
-    throw new DpopProofError('malformed', { cause });
-  }
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new DpopProofError('malformed');
-  return value as Record<string, unknown>;
+  const value = decodeBase64urlJsonObject(part);
+  if (value === undefined) throw new DpopProofError('malformed');
+  return value;
 }
 
 /** RFC 9449 §4.2: `jwk` is the public key; §4.3 step 7: it must not contain a private key. */

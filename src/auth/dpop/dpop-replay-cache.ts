@@ -54,6 +54,9 @@ interface ReplayEntry {
  * {@link RedisDpopReplayCache}.
  */
 export class MemoryDpopReplayCache implements DpopReplayCache {
+  // Not lru-cache: its bound evicts, and an evicted live key would accept a replay; this one
+  // refuses instead ('full'). lru-cache's TTL also serves an entry at its last millisecond and
+  // treats a start time of 0 as "no TTL" (an injected clock at 0).
   // Key → expiry and owner. A Map iterates in insertion order, which is close to expiry order.
   readonly #entries = new Map<string, ReplayEntry>();
   readonly #perOwner = new Map<string, number>();

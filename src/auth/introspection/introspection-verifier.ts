@@ -2,12 +2,13 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { checkIssuerAndAudience } from '../issuer-audience-check.js';
 import type { Logger } from '../../logger.js';
 import { MAX_TOKEN_LENGTH } from '../token-limits.js';
-import { principalFromClaims } from '../claims-principal.js';
+import { clientIdOf, principalFromClaims } from '../claims-principal.js';
 import { discoverIssuer, DEFAULT_DISCOVERY_TIMEOUT_MS } from '../jwt/discovery.js';
 import { introspectToken } from './introspection-client.js';
 import { createMemorySharedCache } from '../cache/memory-shared-cache.js';
 import { withMappedScopes, type ScopeMapper } from '../scope-map.js';
 import type { SharedCache } from '../cache/shared-cache.js';
+import { BackgroundRetry } from '../../lib/background-retry.js';
 import { SingleFlight } from '../../lib/single-flight.js';
 import { AuthServiceUnavailableError, TokenError, withTokenContext, type TokenErrorContext } from '../token-error.js';
 import { checkTokenTimes } from '../token-times.js';
@@ -46,7 +47,7 @@ export interface IntrospectionVerifierOptions {
   discoveryTimeoutMs?: number;
   /**
    * Minimum time between discovery attempts after a failure, in milliseconds; failed discovery is
-   * also retried in the background, the delay doubling per failure up to 60 s. Default: 5000.
+   * also retried in the background, the delay doubling per failure up to 60 s (± 20 %). Default: 5000.
    */
   discoveryRetryMs?: number;
   /** fetch implementation for discovery and introspection. Default: the global `fetch`. */
@@ -105,26 +106,11 @@ export function createIntrospectionVerifier(options: IntrospectionVerifierOption
   let endpoint = options.endpoint;
   let discovering: Promise<string> | undefined;
   let lastFailure: { error: AuthServiceUnavailableError; at: number } | undefined;
-  let failures = 0;
-  let retryTimer: NodeJS.Timeout | undefined;
-  let closed = false;
-
   // Readiness must recover without traffic (a pod that is not ready gets none), so failed
-  // discovery is retried in the background; timers do not keep the process alive.
-  const scheduleRetry = (): void => {
-    if (closed || retryTimer !== undefined) return;
-    const delay = Math.min(retryMs * 2 ** failures, 60_000);
-    failures += 1;
-    retryTimer = setTimeout(() => {
-      retryTimer = undefined;
-      resolveEndpoint({ retry: true }).catch(() => undefined);
-    }, delay);
-    retryTimer.unref();
-  };
+  // discovery is retried in the background. The retry bypasses the throttle below (see BackgroundRetry).
+  const backgroundRetry = new BackgroundRetry(() => resolveEndpoint({ retry: true }), { initialDelayMs: retryMs, maxDelayMs: 60_000 });
 
-  // Requests within `retryMs` of a failure get that failure again; the background retry always
-  // tries (its timer runs on another clock than Date.now() and can fire a millisecond "early": held
-  // back by the throttle, it would end the retries for good).
+  // Requests within `retryMs` of a failure get that failure again; the background retry always tries.
   const resolveEndpoint = async ({ retry = false } = {}): Promise<string> => {
     if (endpoint !== undefined) return endpoint;
     if (!retry && lastFailure !== undefined && Date.now() - lastFailure.at < retryMs) throw lastFailure.error;
@@ -138,7 +124,7 @@ export function createIntrospectionVerifier(options: IntrospectionVerifierOption
         }
         endpoint = metadata.introspection_endpoint;
         lastFailure = undefined;
-        failures = 0;
+        backgroundRetry.succeeded();
         return endpoint;
       })
       .catch((error: unknown) => {
@@ -147,7 +133,7 @@ export function createIntrospectionVerifier(options: IntrospectionVerifierOption
             ? error
             : new AuthServiceUnavailableError('discovery_failed', error instanceof Error ? error.message : `metadata discovery for ${options.issuer} failed`, { cause: error });
         lastFailure = { error: failure, at: Date.now() };
-        scheduleRetry();
+        backgroundRetry.failed();
         throw failure;
       })
       .finally(() => {
@@ -226,7 +212,7 @@ export function createIntrospectionVerifier(options: IntrospectionVerifierOption
       if (result['active'] !== true) throw new TokenError('inactive', { issuer: options.issuer });
       const context: TokenErrorContext = {
         issuer: typeof result['iss'] === 'string' ? result['iss'] : options.issuer,
-        clientId: stringMember(result, 'client_id') ?? stringMember(result, 'azp') ?? stringMember(result, 'cid'),
+        clientId: clientIdOf(result),
         subject: stringMember(result, 'sub'),
       };
       try {
@@ -244,9 +230,7 @@ export function createIntrospectionVerifier(options: IntrospectionVerifierOption
       return { ready: false, reason: lastFailure?.error.message ?? `discovering the introspection endpoint of ${options.issuer}` };
     },
     close() {
-      closed = true;
-      if (retryTimer !== undefined) clearTimeout(retryTimer);
-      retryTimer = undefined;
+      backgroundRetry.stop();
       if (ownsCache) cache.close().catch(() => undefined);
     },
   };

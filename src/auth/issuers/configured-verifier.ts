@@ -56,7 +56,6 @@ export function setUpTokenVerification(input: TokenVerificationInput): TokenVeri
       clockToleranceSec: auth.clockToleranceSec,
       ...tokenAge(auth),
       scopeMap: mapper(settings.scopeMap, input.catalog, (message) => new ConfigError('OAUTH_SCOPE_MAP', message)),
-      cacheMaxEntries: 0, // the router remembers verified tokens
     });
     const verifier = createIssuerRouter([{ issuer, jwt }], routerCache(auth));
     return { verifier, authorizationServers: [issuer], close: async () => verifier.close() };
@@ -128,7 +127,6 @@ function jwtVerifier(entry: TrustedIssuerSettings, auth: Config['auth'], scopeMa
     clockToleranceSec: auth.clockToleranceSec,
     ...tokenAge(auth),
     ...(scopeMap ? { scopeMap } : {}),
-    cacheMaxEntries: 0, // the issuer router remembers verified tokens
   });
 }
 

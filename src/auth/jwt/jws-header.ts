@@ -1,4 +1,5 @@
 import { MAX_TOKEN_LENGTH } from '../token-limits.js';
+import { decodeBase64urlJsonObject, isBase64url } from '../../lib/base64url-json.js';
 import { TokenError } from '../token-error.js';
 
 /** What {@link inspectJwsHeader} accepts. */
@@ -9,7 +10,6 @@ export interface JwsHeaderPolicy {
   readonly tokenTypes: ReadonlySet<string>;
 }
 
-const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
 /**
  * Cheap structural checks on a compact JWS before any key lookup or signature work: size, three
@@ -26,19 +26,13 @@ export function inspectJwsHeader(token: string, policy: JwsHeaderPolicy): Record
   const parts = token.split('.');
   if (parts.length !== 3) throw new TokenError('malformed');
   const [encodedHeader, encodedPayload, signature] = parts as [string, string, string];
-  if (!BASE64URL.test(encodedHeader) || !BASE64URL.test(encodedPayload)) throw new TokenError('malformed');
+  if (!isBase64url(encodedPayload)) throw new TokenError('malformed');
 
-  let header: unknown;
-  try {
-    header = JSON.parse(Buffer.from(encodedHeader, 'base64url').toString('utf8'));
-  } catch (cause) {
-    throw new TokenError('malformed', { cause });
-  }
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) throw new TokenError('malformed');
-  const fields = header as Record<string, unknown>;
+  const fields = decodeBase64urlJsonObject(encodedHeader);
+  if (fields === undefined) throw new TokenError('malformed');
 
   if (typeof fields['alg'] !== 'string' || !policy.algorithms.has(fields['alg'])) throw new TokenError('alg_not_allowed');
-  if (!BASE64URL.test(signature)) throw new TokenError('malformed');
+  if (!isBase64url(signature)) throw new TokenError('malformed');
   if (fields['crit'] !== undefined) throw new TokenError('crit_unsupported');
   if (typeof fields['typ'] !== 'string' || !policy.tokenTypes.has(normalizeMediaType(fields['typ']))) {
     throw new TokenError('wrong_type');

@@ -1,5 +1,7 @@
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet, type JWSAlgorithm, type JWTVerifyGetKey } from 'jose';
+import { BackgroundRetry } from '../../lib/background-retry.js';
 import { checkIssuerAndAudience } from '../issuer-audience-check.js';
+import { ASYMMETRIC_ALGORITHMS } from '../jws-algorithms.js';
 import { MAX_TOKEN_LENGTH } from '../token-limits.js';
 import { principalFromClaims } from '../claims-principal.js';
 import { discoverIssuer, DiscoveryError, DEFAULT_DISCOVERY_TIMEOUT_MS } from './discovery.js';
@@ -10,22 +12,8 @@ import { createRemoteKeySet } from './remote-key-set.js';
 import { withMappedScopes, type ScopeMapper } from '../scope-map.js';
 import { AuthServiceUnavailableError, TokenError } from '../token-error.js';
 import { checkTokenTimes } from '../token-times.js';
-import { DEFAULT_CACHE_MAX_ENTRIES, DEFAULT_CACHE_MAX_TTL_SEC, VerifiedTokenCache } from '../cache/verified-token-cache.js';
 
-/** Asymmetric JWS algorithms a verifier may accept. HMAC and `none` are never accepted (RFC 8725 §3.1). */
-export const ASYMMETRIC_ALGORITHMS: readonly string[] = Object.freeze([
-  'RS256',
-  'RS384',
-  'RS512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'ES256',
-  'ES384',
-  'ES512',
-  'EdDSA',
-  'Ed25519',
-]);
+export { ASYMMETRIC_ALGORITHMS };
 
 /** Default accepted algorithms. */
 export const DEFAULT_ALGORITHMS: readonly string[] = Object.freeze(ASYMMETRIC_ALGORITHMS.filter((alg) => alg !== 'Ed25519'));
@@ -77,24 +65,22 @@ export interface TokenVerifierOptions {
   jwksCooldownMs?: number;
   /** Age after which cached keys are refreshed, in milliseconds. Default: 600000 (10 minutes). */
   jwksCacheMaxAgeMs?: number;
-  /** First delay before retrying failed discovery or key loading, in milliseconds; doubles per failure. Default: 1000. */
+  /** First delay before retrying failed discovery or key loading, in milliseconds; doubles per failure (± 20 %). Default: 1000. */
   retryInitialDelayMs?: number;
   /** Upper bound on the retry delay, in milliseconds. Default: 60000. */
   retryMaxDelayMs?: number;
   /** fetch implementation for metadata and keys. Default: the global `fetch`. */
   fetch?: typeof fetch;
-  /** Clock for `exp`/`nbf` and the cache. Default: `() => new Date()`. */
+  /** Clock for `exp`/`nbf` and `iat`. Default: `() => new Date()`. */
   currentDate?: () => Date;
-  /** Bound on cached verified tokens; 0 disables the cache. Default: 10000. */
-  cacheMaxEntries?: number;
-  /** Longest time a verified token is cached, in seconds, however far away its `exp`; 0 disables the cache. Default: 300. */
-  cacheMaxTtlSec?: number;
   /** Maps the issuer's scope names onto this API's (see {@link ScopeMapper}). Default: none. */
   scopeMap?: ScopeMapper;
 }
 
 /**
- * Creates a verifier. With `keys` it is ready at once; otherwise it starts discovering the issuer and
+ * Creates a verifier. It verifies every token it is given (signature, header and claims) and
+ * remembers none: the one verified-token cache is the issuer router's (`createIssuerRouter`),
+ * which answers a repeated token before it reaches a verifier. With `keys` it is ready at once; otherwise it starts discovering the issuer and
  * loading its keys immediately, and on failure keeps retrying in the background with exponential
  * backoff (timers do not keep the process alive) until it succeeds or is closed.
  *
@@ -102,21 +88,11 @@ export interface TokenVerifierOptions {
  */
 export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifier {
   const settings = validateOptions(options);
-  const cache = new VerifiedTokenCache({
-    maxEntries: options.cacheMaxEntries ?? DEFAULT_CACHE_MAX_ENTRIES,
-    maxTtlSec: options.cacheMaxTtlSec ?? DEFAULT_CACHE_MAX_TTL_SEC,
-    maxTokenAgeSec: settings.maxTokenAgeSec,
-  });
   const now = options.currentDate ?? (() => new Date());
-  const retryInitialDelayMs = options.retryInitialDelayMs ?? 1000;
-  const retryMaxDelayMs = options.retryMaxDelayMs ?? 60_000;
 
   let getKey: JWTVerifyGetKey | undefined = options.keys ? createLocalJWKSet(options.keys) : undefined;
   let lastError: AuthServiceUnavailableError | undefined;
   let pending: Promise<void> | undefined;
-  let retryTimer: NodeJS.Timeout | undefined;
-  let failures = 0;
-  let closed = false;
 
   const loadKeys = async (): Promise<JWTVerifyGetKey> => {
     let jwksUri = options.jwksUri;
@@ -142,19 +118,6 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     return keySet.getKey;
   };
 
-  const scheduleRetry = (): void => {
-    if (closed || retryTimer !== undefined) return;
-    const base = Math.min(retryInitialDelayMs * 2 ** failures, retryMaxDelayMs);
-    failures += 1;
-    // ±20 % jitter so a fleet of servers does not retry in lockstep.
-    const delay = Math.round(base * (0.8 + Math.random() * 0.4));
-    retryTimer = setTimeout(() => {
-      retryTimer = undefined;
-      initialize().catch(() => undefined);
-    }, delay);
-    retryTimer.unref();
-  };
-
   const initialize = (): Promise<void> => {
     if (getKey !== undefined) return Promise.resolve();
     pending ??= loadKeys()
@@ -162,16 +125,14 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
         (loaded) => {
           getKey = loaded;
           lastError = undefined;
-          failures = 0;
-          if (retryTimer !== undefined) clearTimeout(retryTimer);
-          retryTimer = undefined;
+          retry.succeeded();
         },
         (error: unknown) => {
           lastError =
             error instanceof AuthServiceUnavailableError
               ? error
               : new AuthServiceUnavailableError('jwks_unavailable', 'key loading failed', { cause: error });
-          scheduleRetry();
+          retry.failed();
           throw lastError;
         },
       )
@@ -180,6 +141,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       });
     return pending;
   };
+  const retry = new BackgroundRetry(initialize, { initialDelayMs: options.retryInitialDelayMs ?? 1000, maxDelayMs: options.retryMaxDelayMs ?? 60_000 });
 
   const keysForVerification = async (): Promise<JWTVerifyGetKey> => {
     if (getKey !== undefined) return getKey;
@@ -194,11 +156,8 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
 
   return {
     async verify(token) {
-      // Size first: nothing, not even the cache key's hash, is computed over an oversized input.
+      // Size first: nothing is computed over an oversized input.
       if (typeof token === 'string' && token.length > MAX_TOKEN_LENGTH) throw new TokenError('too_large');
-      const cached = typeof token === 'string' ? cache.get(token, now()) : undefined;
-      if (cached !== undefined) return cached;
-
       inspectJwsHeader(token, settings);
       const key = await keysForVerification();
       const currentDate = now();
@@ -218,9 +177,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       } catch (error) {
         throw translateJoseError(error);
       }
-      const principal = withMappedScopes(principalFromClaims(payload, options.issuer), options.scopeMap);
-      cache.set(token, principal, currentDate);
-      return principal;
+      return withMappedScopes(principalFromClaims(payload, options.issuer), options.scopeMap);
     },
     ready: initialize,
     status() {
@@ -228,10 +185,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       return { ready: false, reason: lastError?.message ?? 'discovering the issuer and loading its keys' };
     },
     close() {
-      closed = true;
-      if (retryTimer !== undefined) clearTimeout(retryTimer);
-      retryTimer = undefined;
-      cache.clear();
+      retry.stop();
     },
   };
 }

@@ -1,13 +1,13 @@
 import type { Kysely } from 'kysely';
 
-import { setBounded } from '../../lib/bounded-map.js';
+import { LRUCache } from 'lru-cache';
 import type { DatabaseSchema, ProductRow } from '../../db/database-schema.js';
 import { findProductsByIds, readCatalogVersion } from './product-repository.js';
 
 type Db = Kysely<DatabaseSchema>;
 
 export interface ProductRowCacheOptions {
-  /** Product rows kept at most; when full, the oldest are dropped first. Default: 10000. */
+  /** Product rows kept at most; when full, the least recently used are dropped first. Default: 10000. */
   readonly maxEntries?: number;
 }
 
@@ -23,14 +23,13 @@ export interface ProductRowCacheOptions {
  * concurrent read) bypasses the cache instead of rolling it back.
  */
 export class ProductRowCache {
-  readonly #maxEntries: number;
-  readonly #rows = new Map<number, ProductRow>();
+  readonly #rows: LRUCache<number, ProductRow>;
   #version: number | undefined;
 
   constructor(options: ProductRowCacheOptions = {}) {
     const maxEntries = options.maxEntries ?? 10_000;
     if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new TypeError('maxEntries must be a positive integer');
-    this.#maxEntries = maxEntries;
+    this.#rows = new LRUCache({ max: maxEntries });
   }
 
   /** Products with these ids, in no particular order; missing ids are simply absent. */
@@ -57,7 +56,7 @@ export class ProductRowCache {
     for (const row of fetched) {
       const frozen = Object.freeze(row);
       found.push(frozen);
-      if (store) setBounded(this.#rows, frozen.id, frozen, this.#maxEntries);
+      if (store) this.#rows.set(frozen.id, frozen);
     }
     return found;
   }

@@ -20,7 +20,7 @@ describe('signing key rotation at the authorization server', () => {
     let as: TestAuthorizationServer | undefined = await startAuthorizationServer({ audience: AUDIENCE, scopes: SCOPES, signingKeys: [oldKey, ecKey] });
     const port = Number(new URL(as.issuer).port);
     // No verified-token cache: every verification below goes through the key set.
-    const verifier = createTokenVerifier({ issuer: as.issuer, audience: AUDIENCE, cacheMaxEntries: 0, jwksCooldownMs: COOLDOWN_MS, jwksCacheMaxAgeMs: MAX_AGE_MS });
+    const verifier = createTokenVerifier({ issuer: as.issuer, audience: AUDIENCE, jwksCooldownMs: COOLDOWN_MS, jwksCacheMaxAgeMs: MAX_AGE_MS });
     try {
       await verifier.ready();
       const beforeRotation = await as.clientCredentialsToken('read:orders');

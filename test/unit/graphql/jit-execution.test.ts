@@ -224,33 +224,6 @@ describe('graphql-jit execution plugin', () => {
     }
   });
 
-  it('keeps at most maxCompiled operations over all documents and schema variants, dropping the oldest documents', async () => {
-    const shapes = ['a', 'b', 'c'].map((key) => ({ key, schema }));
-    const plugin = jitExecutionPlugin<Context>({ schema, formatError, maxCompiled: 4, schemaFor: (context) => shapes.find((shape) => shape.key === context.calls[0]) });
-    const apollo = await start([plugin]);
-    try {
-      const ask = async (query: string, shape: string) => {
-        const response = await apollo.executeOperation({ query }, { contextValue: { calls: [shape] } });
-        return response.body.kind === 'single' ? response.body.singleResult.data : undefined;
-      };
-      // One document for three caller shapes, then a second document: four compiled operations.
-      for (const shape of ['a', 'b', 'c']) expect(await ask('{ hello(name: "one") }', shape)).toEqual({ hello: 'hello one' });
-      expect(await ask('{ hello(name: "two") }', 'a')).toEqual({ hello: 'hello two' });
-      expect(plugin.compiledOperations()).toBe(4);
-      // A fifth makes room by dropping the oldest document with its three variants.
-      expect(await ask('{ hello(name: "two") }', 'b')).toEqual({ hello: 'hello two' });
-      expect(plugin.compiledOperations()).toBe(2);
-      // Repeats are served from the cache; a dropped operation is compiled again and still answers.
-      expect(await ask('{ hello(name: "two") }', 'a')).toEqual({ hello: 'hello two' });
-      expect(plugin.compiledOperations()).toBe(2);
-      expect(await ask('{ hello(name: "one") }', 'c')).toEqual({ hello: 'hello one' });
-      expect(plugin.compiledOperations()).toBe(3);
-    } finally {
-      await apollo.stop();
-    }
-    expect(plugin.compiledOperations()).toBe(0);
-  });
-
   it('lets an earlier plugin’s answer stand', async () => {
     const answered: ApolloServerPlugin<Context> = {
       async requestDidStart() {

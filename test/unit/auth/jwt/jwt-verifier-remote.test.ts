@@ -108,7 +108,7 @@ describe('createTokenVerifier with a remote key set', () => {
     const as = new FakeAuthorizationServer();
     as.jwks = keySet(key);
     // cacheMaxAge 0: every verification wants fresh keys.
-    const verifier = remoteVerifier(as, { jwksCacheMaxAgeMs: 0, jwksCooldownMs: 60_000, cacheMaxEntries: 0 });
+    const verifier = remoteVerifier(as, { jwksCacheMaxAgeMs: 0, jwksCooldownMs: 60_000 });
     await verifier.ready();
     as.up = false;
     const before = as.calls.length;
