@@ -5,8 +5,6 @@ import {
   type GraphQLField,
   type GraphQLObjectType,
   type GraphQLSchema,
-  GraphQLIncludeDirective,
-  GraphQLSkipDirective,
   Kind,
   type OperationDefinitionNode,
   type SelectionSetNode,
@@ -14,12 +12,13 @@ import {
   TypeMetaFieldDef,
   TypeNameMetaFieldDef,
   type ValueNode,
-  getDirectiveValues,
   getNamedType,
   isAbstractType,
   isObjectType,
   valueFromAST,
+  type SelectionNode,
 } from 'graphql';
+import { shouldIncludeNode } from '@graphql-tools/utils';
 import type { AuthorizationIndex } from './authorization-index.js';
 import { type CostIndex, DEFAULT_LIST_SIZE, type FieldCost } from './cost-directives.js';
 import { NO_REQUIREMENT, type Requirement, combine } from './requirement.js';
@@ -133,12 +132,12 @@ export function fragmentsOf(document: DocumentNode | undefined): Record<string, 
   return fragments;
 }
 
-function included(node: { readonly directives?: FieldNode['directives'] }, variables: Readonly<Record<string, unknown>>): boolean {
-  if (!node.directives || node.directives.length === 0) return true;
-  const skip = getDirectiveValues(GraphQLSkipDirective, node, variables as Record<string, unknown>);
-  if (skip?.['if'] === true) return false;
-  const include = getDirectiveValues(GraphQLIncludeDirective, node, variables as Record<string, unknown>);
-  return include?.['if'] !== false;
+/**
+ * `@skip`/`@include` read as execution reads them (`@graphql-tools/utils`' `shouldIncludeNode`,
+ * which on graphql 16 takes the coerced values as `coerced`); most selections carry no directive.
+ */
+function included(node: SelectionNode, variables: Readonly<Record<string, unknown>>): boolean {
+  return node.directives === undefined || node.directives.length === 0 || shouldIncludeNode({ coerced: variables, sources: {} }, node);
 }
 
 /** Concrete object types a selection applies to, narrowed by a type condition. */
