@@ -13,6 +13,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { createChallengeBuilder } from '../src/auth/challenge-builder.js';
 import { createTokenVerifier } from '../src/auth/jwt/jwt-verifier.js';
 import { FieldGuard } from '../src/authz/field-guard.js';
 import { OperationAnalyzer } from '../src/authz/operation-analyzer.js';
@@ -103,10 +104,10 @@ async function pipelineBench(): Promise<void> {
     await migrateToLatest(database.db);
     await seedCatalog(database.db);
     const { schema, index } = buildSchema();
-    const withAuthz = createApollo({ schema, index, mode: 'filter', realm: 'bench', resourceMetadataUrl: 'bench', logger: silentLogger });
+    const withAuthz = createApollo({ schema, index, mode: 'filter', challenges: createChallengeBuilder({ realm: 'bench', resourceMetadataUrl: 'bench' }), logger: silentLogger });
     // The same build with the authorization layer removed: no transform, no plugin.
     const plain = buildSchema({ authorization: false });
-    const withoutAuthz = createApollo({ schema: plain.schema, index, mode: 'filter', authorization: false, realm: 'bench', resourceMetadataUrl: 'bench', logger: silentLogger });
+    const withoutAuthz = createApollo({ schema: plain.schema, index, mode: 'filter', authorization: false, challenges: createChallengeBuilder({ realm: 'bench', resourceMetadataUrl: 'bench' }), logger: silentLogger });
     const vanilla = new ApolloServer<RequestContext>({ schema: makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers }) });
     await withAuthz.start();
     await withoutAuthz.start();
