@@ -212,12 +212,7 @@ export type RefusalCode = { [C in AuthErrorCode]: Catalog[C]['kind'] extends 're
 /** The codes of failures answered with 503. */
 export type UnavailableCode = { [C in AuthErrorCode]: Catalog[C]['kind'] extends 'unavailable' ? C : never }[AuthErrorCode];
 /** The reasons of one family, e.g. `ReasonOf<'ERR_INVALID_TOKEN'>` is `'malformed' | 'too_large' | …`. */
-export type ReasonOf<C extends AuthErrorCode> = keyof Catalog[C]['reasons'] & string;
-
-/** Catalog entry of a family (typed loosely, for code that iterates over the catalog). */
-export function catalogFamily(code: AuthErrorCode): CatalogFamily {
-  return AUTH_ERROR_CATALOG[code];
-}
+export type ReasonOf<C extends AuthErrorCode> = C extends AuthErrorCode ? keyof Catalog[C]['reasons'] & string : never;
 
 /** Every way the authentication edge and the authorization plugin answer a request they refuse. */
 export type AnswerKind = OAuthErrorCode | 'insufficient_scope' | 'authentication_required' | 'unavailable';

@@ -3,7 +3,7 @@ import type { GraphQLError } from 'graphql';
 import { createChallengeBuilder } from '../../../src/auth/challenge-builder.js';
 import { DpopBindingError, DpopProofError, DpopReplayCacheUnavailableError, DpopRequestError } from '../../../src/auth/dpop/dpop-errors.js';
 import type { DpopVerifier } from '../../../src/auth/dpop/dpop-verifier.js';
-import { AUTH_ERROR_CATALOG, type AuthErrorCode, catalogFamily, OAUTH_ANSWERS } from '../../../src/auth/oauth-errors.js';
+import { AUTH_ERROR_CATALOG, type AuthErrorCode, type CatalogFamily, OAUTH_ANSWERS } from '../../../src/auth/oauth-errors.js';
 import { AuthServiceUnavailableError, InvalidRequestError, TokenError } from '../../../src/auth/token-error.js';
 import type { TokenVerifier } from '../../../src/auth/token-verifier.js';
 import { authenticate } from '../../../src/http/authentication.js';
@@ -51,7 +51,7 @@ describe('the answer table: every catalog failure maps to one status and challen
   const REFUSAL_CODE = { invalid_request: 'BAD_REQUEST', invalid_token: 'UNAUTHENTICATED', invalid_dpop_proof: 'UNAUTHENTICATED' } as const;
 
   it.each(FAILURES)('%s %s', async (code, reason) => {
-    const family = catalogFamily(code);
+    const family: CatalogFamily = AUTH_ERROR_CATALOG[code];
     const error = MAKE[code](reason);
     const answer = await answerTo(error);
     if (family.kind === 'unavailable') {
