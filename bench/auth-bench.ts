@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createIssuerRouter } from '../src/auth/issuers/issuer-router.js';
+import { createChallengeBuilder } from '../src/auth/challenge-builder.js';
 import { createTokenVerifier } from '../src/auth/jwt/jwt-verifier.js';
 import { FieldGuard } from '../src/authz/field-guard.js';
 import { OperationAnalyzer } from '../src/authz/operation-analyzer.js';
@@ -105,10 +106,10 @@ async function pipelineBench(): Promise<void> {
     await migrateToLatest(database.db);
     await seedCatalog(database.db);
     const { schema, index } = buildSchema();
-    const withAuthz = createApollo({ schema, index, mode: 'filter', realm: 'bench', resourceMetadataUrl: 'bench', logger: silentLogger });
+    const withAuthz = createApollo({ schema, index, mode: 'filter', challenges: createChallengeBuilder({ realm: 'bench', resourceMetadataUrl: 'bench' }), logger: silentLogger });
     // The same build with the authorization layer removed: no transform, no plugin.
     const plain = buildSchema({ authorization: false });
-    const withoutAuthz = createApollo({ schema: plain.schema, index, mode: 'filter', authorization: false, realm: 'bench', resourceMetadataUrl: 'bench', logger: silentLogger });
+    const withoutAuthz = createApollo({ schema: plain.schema, index, mode: 'filter', authorization: false, challenges: createChallengeBuilder({ realm: 'bench', resourceMetadataUrl: 'bench' }), logger: silentLogger });
     const vanilla = new ApolloServer<RequestContext>({ schema: makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers }) });
     await withAuthz.start();
     await withoutAuthz.start();

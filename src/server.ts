@@ -3,6 +3,7 @@ import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin
 import Fastify, { type FastifyInstance } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { type DevIssuer, loadOrCreateDevIssuer, recordDevIssuer } from './dev-issuer/dev-issuer.js';
+import { createChallengeBuilder } from './auth/challenge-builder.js';
 import { createDpopReplayCache } from './auth/dpop/dpop-replay-cache.js';
 import { createDpopVerifier } from './auth/dpop/dpop-verifier.js';
 import type { TokenVerifier } from './auth/token-verifier.js';
@@ -145,7 +146,8 @@ async function startHttp(config: Config, deps: ServerDeps, database: Database, o
   tokenVerifier.ready().catch((error: unknown) => app.log.warn({ reason: error instanceof Error ? error.message : String(error) }, 'authorization server not ready yet'));
 
   const metadataPath = resourceMetadataPath(config.auth.audience);
-  const challenge = { realm: config.auth.audience, resourceMetadataUrl: `${config.publicUrl}${metadataPath}` };
+  // One builder for every challenge: the authentication edge's and the authorization plugin's.
+  const challenges = createChallengeBuilder({ realm: config.auth.audience, resourceMetadataUrl: `${config.publicUrl}${metadataPath}`, dpopAlgorithms: dpop.algorithms });
   // RFC 9728 §2: every authorization server whose tokens are accepted here.
   const authorizationServers = devIssuer !== undefined ? [devIssuer.issuer] : trustedIssuers(issuerSettings).map((entry) => entry.issuer);
 
@@ -177,8 +179,7 @@ async function startHttp(config: Config, deps: ServerDeps, database: Database, o
     authorization: deps.authorization !== false,
     hideSchemaDetails: config.graphql.hideSchemaDetails,
     batching: config.graphql.batchMax > 0,
-    ...challenge,
-    dpopAlgorithms: dpop.algorithms,
+    challenges,
     logger: app.log as unknown as Logger,
     limits: config.limits,
     persistedDocuments,
@@ -205,7 +206,7 @@ async function startHttp(config: Config, deps: ServerDeps, database: Database, o
       method: request.raw.method ?? request.method,
       url: request.raw.url ?? request.url,
     };
-    const principal = await authenticate(credentials, tokenVerifier, challenge, log, dpop);
+    const principal = await authenticate(credentials, tokenVerifier, challenges, log, dpop);
     return createRequestContext({ requestId: String(request.id), principal, db: database.db, index, mode: config.authorization.mode, log, products, cursors });
   };
   const handler = apolloHandler(apollo, context, { batchMax: config.graphql.batchMax, maxTokens: config.limits.maxTokens });

@@ -53,7 +53,3 @@ export interface ClientPrincipal extends TokenPrincipal {
 }
 
 export const ANONYMOUS: AnonymousPrincipal = Object.freeze({ kind: 'anonymous', scopes: new Set<string>() });
-
-export function isAuthenticated(p: Principal): p is UserPrincipal | ClientPrincipal {
-  return p.kind !== 'anonymous';
-}

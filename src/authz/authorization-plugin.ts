@@ -1,9 +1,9 @@
 import { type ApolloServerPlugin, type GraphQLRequestListener, HeaderMap } from '@apollo/server';
+import type { ChallengeBuilder } from '../auth/challenge-builder.js';
 import type { Principal } from '../auth/principal.js';
-import { bearerChallenge, dpopChallenge, joinChallenges } from '../http/www-authenticate.js';
 import type { Logger } from '../logger.js';
 import type { AuthorizationIndex } from './authorization-index.js';
-import { denialError } from './denial-error.js';
+import { denialChallengeDescription, denialError } from './denial-error.js';
 import type { AuthorizationMode } from '../config.js';
 import type { AuthorizationContext } from './field-guard.js';
 import { OperationAnalyzer } from './operation-analyzer.js';
@@ -15,12 +15,8 @@ export interface AuthorizationPluginOptions {
   readonly index: AuthorizationIndex;
   /** Default: 'filter'. */
   readonly mode?: AuthorizationMode;
-  /** `realm` of WWW-Authenticate challenges. */
-  readonly realm: string;
-  /** RFC 9728 protected resource metadata URL, advertised in challenges. */
-  readonly resourceMetadataUrl: string;
-  /** DPoP proof algorithms, when DPoP is accepted (RFC 9449 §7.1 `algs`). */
-  readonly dpopAlgorithms?: readonly string[];
+  /** The server's one challenge builder (the authentication edge answers with the same). */
+  readonly challenges: ChallengeBuilder;
   /** The shared operation analysis (the operation limits use the same). Default: one of its own. */
   readonly analyzer?: OperationAnalyzer;
 }
@@ -78,7 +74,7 @@ export function authorizationPlugin(options: AuthorizationPluginOptions): Apollo
         (plan.operationType === 'mutation' && deniedRoots.length > 0) ||
         (mode === 'reject' && (plan.deniedUnlisted > 0 || plan.denied.some((d) => !d.conditional)));
       if (!reject) return null;
-      return rejection(contextValue.principal, plan, options);
+      return rejection(contextValue.principal, plan, options.challenges);
     },
   };
   return {
@@ -88,33 +84,20 @@ export function authorizationPlugin(options: AuthorizationPluginOptions): Apollo
   };
 }
 
-function rejection(principal: Principal, plan: OperationPlan, options: AuthorizationPluginOptions) {
+function rejection(principal: Principal, plan: OperationPlan, challenges: ChallengeBuilder) {
   const errors = plan.denied.filter((d) => !d.conditional).map((d) => ({ ...denialError(d.denial).toJSON(), path: d.path.split('.') }));
+  const answer = principal.kind === 'anonymous' ? challenges.authenticationRequired() : insufficientScope(principal, plan, challenges);
   const headers = new HeaderMap();
-  let status: number;
-  if (principal.kind === 'anonymous') {
-    status = 401;
-    // RFC 6750 §3.1: no error code when the request carried no credentials.
-    headers.set(
-      'www-authenticate',
-      joinChallenges(
-        bearerChallenge({ realm: options.realm, resourceMetadata: options.resourceMetadataUrl }),
-        options.dpopAlgorithms && dpopChallenge({ realm: options.realm, algs: options.dpopAlgorithms }),
-      ),
-    );
-  } else {
-    status = 403;
-    const whole = evaluate(plan.requirement, principal);
-    const userRequired = !whole.allowed && whole.reason === 'user_required';
-    const params = {
-      realm: options.realm,
-      error: 'insufficient_scope',
-      errorDescription: userRequired ? 'a token issued for a user is required' : 'the access token lacks the required scope',
-      scope: whole.allowed ? [] : [...whole.requiredScopes],
-      resourceMetadata: options.resourceMetadataUrl,
-    } as const;
+  if (answer.challenge !== undefined) headers.set('www-authenticate', answer.challenge);
+  return { http: { status: answer.status, headers }, body: { kind: 'single' as const, singleResult: { errors } } };
+}
+
+function insufficientScope(principal: Exclude<Principal, { kind: 'anonymous' }>, plan: OperationPlan, challenges: ChallengeBuilder) {
+  const whole = evaluate(plan.requirement, principal);
+  return challenges.insufficientScope({
+    scopes: whole.allowed ? [] : [...whole.requiredScopes],
+    description: denialChallengeDescription(!whole.allowed && whole.reason === 'user_required' ? 'user_required' : 'insufficient_scope'),
     // RFC 9449 §7.1: a DPoP-bound token (accepted only with the DPoP scheme) gets a DPoP challenge.
-    headers.set('www-authenticate', principal.confirmationJkt !== undefined && options.dpopAlgorithms ? dpopChallenge({ ...params, algs: options.dpopAlgorithms }) : bearerChallenge(params));
-  }
-  return { http: { status, headers }, body: { kind: 'single' as const, singleResult: { errors } } };
+    dpopBound: principal.confirmationJkt !== undefined,
+  });
 }

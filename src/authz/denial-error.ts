@@ -7,6 +7,17 @@ const MESSAGES: Record<Denial['reason'], string> = {
   user_required: 'This field requires a token issued for a user',
 };
 
+/** `error_description` of the 403 challenge when the operation as a whole is denied (RFC 6750 §3). */
+const CHALLENGE_DESCRIPTIONS: Record<Exclude<Denial['reason'], 'no_token'>, string> = {
+  insufficient_scope: 'the access token lacks the required scope',
+  user_required: 'a token issued for a user is required',
+};
+
+/** The client-safe `error_description` of an `insufficient_scope` challenge for a token denied for `reason`. */
+export function denialChallengeDescription(reason: Exclude<Denial['reason'], 'no_token'>): string {
+  return CHALLENGE_DESCRIPTIONS[reason];
+}
+
 /**
  * The error a denied field resolves to: `UNAUTHENTICATED` without a token, `FORBIDDEN` otherwise,
  * with the scopes that were needed and the ones that are missing.

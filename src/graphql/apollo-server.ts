@@ -1,6 +1,7 @@
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import type { GraphQLSchema } from 'graphql';
+import type { ChallengeBuilder } from '../auth/challenge-builder.js';
 import type { AuthorizationIndex } from '../authz/authorization-index.js';
 import { authorizationPlugin } from '../authz/authorization-plugin.js';
 import type { Logger } from '../logger.js';
@@ -18,10 +19,8 @@ export interface ApolloOptions {
   readonly schema: GraphQLSchema;
   readonly index: AuthorizationIndex;
   readonly mode: AuthorizationMode;
-  readonly realm: string;
-  readonly resourceMetadataUrl: string;
-  /** DPoP proof algorithms, when DPoP is accepted: challenges then offer the DPoP scheme too. */
-  readonly dpopAlgorithms?: readonly string[];
+  /** The server's one challenge builder, for the authorization plugin's 401 and 403 answers. */
+  readonly challenges: ChallengeBuilder;
   readonly logger: Logger;
   readonly plugins?: ReadonlyArray<ApolloServerPlugin<RequestContext>>;
   /** Default: {@link DEFAULT_EXECUTOR}. */
@@ -76,10 +75,8 @@ export function createApollo(options: ApolloOptions): ApolloServer<RequestContex
             authorizationPlugin({
               index: options.index,
               mode: options.mode,
-              realm: options.realm,
-              resourceMetadataUrl: options.resourceMetadataUrl,
+              challenges: options.challenges,
               analyzer,
-              ...(options.dpopAlgorithms ? { dpopAlgorithms: options.dpopAlgorithms } : {}),
             }),
           ]),
       ...(options.plugins ?? []),

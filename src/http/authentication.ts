@@ -1,50 +1,33 @@
 import { HeaderMap } from '@apollo/server';
 import { GraphQLError } from 'graphql';
-import { type BearerRequest, type Credentials, extractCredentials } from './credentials.js';
-import { DpopBindingError, DpopProofError, DpopReplayCacheUnavailableError, DpopRequestError } from '../auth/dpop/dpop-errors.js';
-import { OAuthError } from '../auth/oauth-error.js';
+import type { ChallengeAnswer, ChallengeBuilder } from '../auth/challenge-builder.js';
+import { DpopBindingError } from '../auth/dpop/dpop-errors.js';
 import type { DpopVerifier } from '../auth/dpop/dpop-verifier.js';
+import { type AnswerKind, AuthUnavailableError, OAUTH_ANSWERS, OAuthError } from '../auth/oauth-errors.js';
 import { ANONYMOUS, type ClientPrincipal, type Principal, type UserPrincipal } from '../auth/principal.js';
-import { AuthServiceUnavailableError, TokenError } from '../auth/token-error.js';
+import { TokenError } from '../auth/token-error.js';
 import type { TokenVerifier } from '../auth/token-verifier.js';
-import { ErrorCode, withoutStackTrace } from '../errors.js';
-import { bearerChallenge, dpopChallenge, type DpopChallengeParams, joinChallenges } from './www-authenticate.js';
+import { withoutStackTrace } from '../errors.js';
 import type { Logger } from '../logger.js';
-
-const CLIENT_MESSAGE_PREFIX: Readonly<Record<OAuthError<string>['oauthError'], string>> = {
-  invalid_request: '',
-  invalid_token: 'Invalid access token: ',
-  invalid_dpop_proof: 'Invalid DPoP proof: ',
-};
-
-export interface ChallengeSettings {
-  readonly realm: string;
-  readonly resourceMetadataUrl: string;
-}
-
-function httpError(status: number, code: ErrorCode, message: string, challenge: string | undefined, detail: Record<string, unknown> = {}): GraphQLError {
-  const headers = new HeaderMap();
-  if (challenge) headers.set('www-authenticate', challenge);
-  if (status === 503) headers.set('retry-after', '5');
-  return withoutStackTrace(() => new GraphQLError(message, { extensions: { ...detail, code, http: { status, headers } } }));
-}
+import { type BearerRequest, type Credentials, extractCredentials } from './credentials.js';
 
 /**
  * Turns the request's credentials into a principal, before any GraphQL work: no token → anonymous;
- * a valid token → its principal; anything else ends the request here (RFC 6750 §3.1, RFC 9449 §7.1):
- * 400 `invalid_request`, 401 `invalid_token` or `invalid_dpop_proof`, or 503 when the authorization
- * server or the DPoP replay cache is unreachable (fail closed: never anonymous, never valid).
- * Reasons go to the log, never the token or the proof.
+ * a valid token → its principal; anything else ends the request here (RFC 6750 §3.1, RFC 9449 §7.1)
+ * with the answer `challenges` builds: 400 `invalid_request`, 401 `invalid_token` or
+ * `invalid_dpop_proof`, or 503 when the authorization server or the DPoP replay cache is
+ * unreachable (fail closed: never anonymous, never valid). Reasons go to the log, never the token
+ * or the proof.
  *
  * With `dpop`, `Authorization: DPoP <token>` plus one `DPoP` proof header is accepted as well
  * (`req.method` and `req.url` are then required), and every challenge offers both schemes. With or
  * without it, a DPoP-bound token (`cnf.jkt`) is refused under the Bearer scheme (RFC 9449 §7.2).
+ *
+ * @throws {TypeError} when `dpop` is given but `challenges` do not offer DPoP, or the reverse.
  */
-export async function authenticate(req: BearerRequest, verifier: TokenVerifier, challenge: ChallengeSettings, log: Logger, dpop?: DpopVerifier): Promise<Principal> {
+export async function authenticate(req: BearerRequest, verifier: TokenVerifier, challenges: ChallengeBuilder, log: Logger, dpop?: DpopVerifier): Promise<Principal> {
+  if ((dpop === undefined) !== (challenges.dpopAlgorithms === undefined)) throw new TypeError('authenticate: challenges must offer DPoP exactly when a DPoP verifier is given');
   let scheme: 'bearer' | 'dpop' | undefined;
-  // A bare DPoP challenge beside a Bearer one: both schemes are offered (RFC 9449 §7.2).
-  const dpopOffer = (params: Omit<DpopChallengeParams, 'algs'> = { realm: challenge.realm }): string | undefined =>
-    dpop === undefined ? undefined : dpopChallenge({ ...params, algs: dpop.algorithms });
   try {
     const credentials = extractCredentials(req, { dpop: dpop !== undefined });
     if (credentials.kind === 'none') return ANONYMOUS;
@@ -57,35 +40,27 @@ export async function authenticate(req: BearerRequest, verifier: TokenVerifier, 
     if (error instanceof OAuthError) {
       const fields = error instanceof TokenError ? error.logFields() : { reason: error.reason };
       log.info({ event: `auth.${error.oauthError}`, scheme, ...fields, cause: error.cause instanceof Error ? error.cause.message : undefined }, 'credentials refused');
-      const params = {
-        realm: challenge.realm,
-        error: error.oauthError,
-        errorDescription: error.description,
-        ...(error.oauthError === 'invalid_token' ? { resourceMetadata: challenge.resourceMetadataUrl } : {}),
-      };
-      // RFC 9449 §7.1: a proof problem, or any error under the DPoP scheme, is reported in that
-      // scheme; otherwise the Bearer challenge, with DPoP offered beside it.
-      const dpopOnly = error instanceof DpopProofError || error instanceof DpopRequestError || (error.oauthError === 'invalid_token' && scheme === 'dpop');
-      // Not dpopOnly: never invalid_dpop_proof, so the params are valid Bearer parameters.
-      const header = dpopOnly ? dpopOffer(params) : joinChallenges(bearerChallenge(params as Parameters<typeof bearerChallenge>[0]), dpopOffer());
-      const badRequest = error.status === 400;
-      return Promise.reject(
-        httpError(error.status, badRequest ? ErrorCode.BAD_REQUEST : ErrorCode.UNAUTHENTICATED, `${CLIENT_MESSAGE_PREFIX[error.oauthError]}${error.description}`, header, {
-          reason: badRequest ? error.reason : error.oauthError,
-        }),
-      );
+      // invalid_request names what was wrong (nothing secret); the others say only which error.
+      const reason = error.oauthError === 'invalid_request' ? error.reason : error.oauthError;
+      return Promise.reject(httpError(error.oauthError, challenges.refused(error, scheme), `${OAUTH_ANSWERS[error.oauthError].message ?? ''}${error.description}`, { reason }));
     }
-    if (error instanceof AuthServiceUnavailableError) {
-      log.warn({ event: 'auth.unavailable', reason: error.reason, detail: error.message }, 'cannot verify tokens');
-      return Promise.reject(httpError(503, ErrorCode.SERVICE_UNAVAILABLE, 'Token verification is temporarily unavailable', undefined));
-    }
-    if (error instanceof DpopReplayCacheUnavailableError) {
-      const reason = error.reason === 'full' ? 'dpop_replay_cache_full' : 'dpop_replay_cache_unavailable';
-      log.warn({ event: 'auth.unavailable', reason, detail: error.cause instanceof Error ? error.cause.message : error.message }, 'cannot check DPoP proofs for replay');
-      return Promise.reject(httpError(503, ErrorCode.SERVICE_UNAVAILABLE, 'Token verification is temporarily unavailable', undefined));
+    if (error instanceof AuthUnavailableError) {
+      const replay = error.code === 'ERR_DPOP_REPLAY_CACHE_UNAVAILABLE';
+      // The replay cache's message says only that it failed; its cause says how (never a proof).
+      const detail = replay && error.cause instanceof Error ? error.cause.message : error.message;
+      log.warn({ event: 'auth.unavailable', reason: error.logReason, detail }, replay ? 'cannot check DPoP proofs for replay' : 'cannot verify tokens');
+      return Promise.reject(httpError('unavailable', challenges.unavailable(), OAUTH_ANSWERS.unavailable.message ?? ''));
     }
     throw error;
   }
+}
+
+function httpError(kind: AnswerKind, answer: ChallengeAnswer, message: string, detail: Record<string, unknown> = {}): GraphQLError {
+  const headers = new HeaderMap();
+  if (answer.challenge !== undefined) headers.set('www-authenticate', answer.challenge);
+  // RFC 9110 §10.2.3: when to try again.
+  if (answer.status === 503) headers.set('retry-after', '5');
+  return withoutStackTrace(() => new GraphQLError(message, { extensions: { ...detail, code: OAUTH_ANSWERS[kind].clientCode, http: { status: answer.status, headers } } }));
 }
 
 /**

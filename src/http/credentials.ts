@@ -3,8 +3,6 @@ import { InvalidRequestError, TokenError } from '../auth/token-error.js';
 
 import { MAX_TOKEN_LENGTH } from '../auth/token-limits.js';
 
-export { MAX_TOKEN_LENGTH };
-
 /** The parts of an incoming HTTP request that can carry an access token. */
 export interface BearerRequest {
   /** Node's parsed headers (lower-case names). */
@@ -21,15 +19,12 @@ export interface BearerRequest {
   url?: string;
 }
 
-/** What the request presented: nothing, or exactly one bearer token. */
-export type BearerCredentials = { kind: 'none' } | { kind: 'bearer'; token: string };
-
 /** What the request presented: nothing, a bearer token, or a DPoP-bound token with its proof (RFC 9449 §7.1). */
-export type Credentials = BearerCredentials | { kind: 'dpop'; token: string; proof: string };
+export type Credentials = { kind: 'none' } | { kind: 'bearer'; token: string } | { kind: 'dpop'; token: string; proof: string };
 
 /** Options for {@link extractCredentials}. */
 export interface ExtractCredentialsOptions {
-  /** Accept the DPoP scheme. Default: false (Bearer only, as {@link extractBearer}). */
+  /** Accept the DPoP scheme. Default: false (Bearer only). */
   dpop?: boolean;
 }
 
@@ -38,27 +33,16 @@ const SCHEME = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+)(?: +|$)/;
 const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 
 /**
- * Extracts the bearer token from the Authorization header (RFC 6750 §2.1), the only method this
- * resource server supports (`bearer_methods_supported: ["header"]`).
+ * Extracts the access token from the Authorization header (RFC 6750 §2.1), the only method this
+ * resource server supports (`bearer_methods_supported: ["header"]`). With `dpop: true` it also
+ * accepts `Authorization: DPoP <token>` (RFC 9449 §7.1, same token68 syntax) with exactly one
+ * `DPoP` header carrying the proof. A `DPoP` header beside the Bearer scheme, or without an
+ * Authorization header, is ignored: a bound token is refused as a bearer token after verification,
+ * and an unbound one needs no proof.
  *
  * @throws {InvalidRequestError} two Authorization headers, a malformed header, a scheme other than
- *   Bearer, or an `access_token` parameter in the query string or body (with or without a header).
- * @throws {TokenError} `too_large` when the token is longer than {@link MAX_TOKEN_LENGTH}.
- */
-export function extractBearer(req: BearerRequest): BearerCredentials {
-  const credentials = extractCredentials(req, { dpop: false });
-  // Unreachable: without `dpop: true` the DPoP scheme is refused as unsupported.
-  if (credentials.kind === 'dpop') throw new InvalidRequestError('unsupported_scheme');
-  return credentials;
-}
-
-/**
- * Like {@link extractBearer}, and with `dpop: true` also accepts `Authorization: DPoP <token>`
- * (RFC 9449 §7.1, same token68 syntax) with exactly one `DPoP` header carrying the proof. A `DPoP`
- * header beside the Bearer scheme, or without an Authorization header, is ignored: a bound token
- * is refused as a bearer token after verification, and an unbound one needs no proof.
- *
- * @throws {InvalidRequestError} as {@link extractBearer}; `unsupported_scheme` for DPoP when not enabled.
+ *   Bearer (and DPoP with `dpop: true`), or an `access_token` parameter in the query string or body
+ *   (with or without a header).
  * @throws {DpopRequestError} `missing_proof` or `duplicate_proof` for the DPoP scheme.
  * @throws {TokenError} `too_large` when the token is longer than {@link MAX_TOKEN_LENGTH}.
  */

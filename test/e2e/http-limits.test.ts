@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { MAX_TOKEN_LENGTH } from '../../src/http/credentials.js';
+import { MAX_TOKEN_LENGTH } from '../../src/auth/token-limits.js';
 import { MAX_DPOP_PROOF_LENGTH } from '../../src/auth/dpop/dpop-proof.js';
 import { type TestHttpServer, startHttpServer } from '../fixtures/http-server.js';
 import { openConnection } from '../fixtures/raw-socket.js';

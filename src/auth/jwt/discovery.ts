@@ -1,3 +1,5 @@
+import type { AuthErrorCode, ReasonOf } from '../oauth-errors.js';
+
 /** Authorization server metadata (RFC 8414 §2) as far as a resource server uses it. */
 export interface AuthorizationServerMetadata {
   readonly issuer: string;
@@ -17,19 +19,12 @@ export interface DiscoveryOptions {
   timeoutMs?: number;
 }
 
-/**
- * Why metadata could not be obtained.
- *
- * - `unreachable`: network error or timeout on every well-known URL.
- * - `http_error`: every well-known URL answered with a status other than 200.
- * - `invalid_metadata`: not a JSON object, or `jwks_uri` missing or not an http(s) URL.
- * - `issuer_mismatch`: the document's `issuer` differs from the configured one (RFC 8414 §3.3).
- */
-export type DiscoveryErrorReason = 'unreachable' | 'http_error' | 'invalid_metadata' | 'issuer_mismatch';
+/** Why metadata could not be obtained (see `ERR_DISCOVERY_FAILED` in the catalog). */
+export type DiscoveryErrorReason = ReasonOf<'ERR_DISCOVERY_FAILED'>;
 
 /** Metadata discovery failed. `message` names the URLs tried (configuration, not secrets). */
 export class DiscoveryError extends Error {
-  static readonly code = 'ERR_DISCOVERY_FAILED';
+  static readonly code = 'ERR_DISCOVERY_FAILED' satisfies AuthErrorCode;
   readonly code = DiscoveryError.code;
   readonly reason: DiscoveryErrorReason;
 

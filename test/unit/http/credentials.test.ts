@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { extractBearer, MAX_TOKEN_LENGTH, type BearerRequest } from '../../../src/http/credentials.js';
+import { extractCredentials, type BearerRequest } from '../../../src/http/credentials.js';
+import { MAX_TOKEN_LENGTH } from '../../../src/auth/token-limits.js';
 import { InvalidRequestError, TokenError } from '../../../src/auth/token-error.js';
 
 function request(authorization: string[] | undefined, extra: Partial<BearerRequest> = {}): BearerRequest {
@@ -14,7 +15,7 @@ function request(authorization: string[] | undefined, extra: Partial<BearerReque
 
 function reasonOf(req: BearerRequest): string {
   try {
-    extractBearer(req);
+    extractCredentials(req);
   } catch (error) {
     if (error instanceof InvalidRequestError || error instanceof TokenError) return `${error.name}:${error.reason}`;
     throw error;
@@ -22,9 +23,9 @@ function reasonOf(req: BearerRequest): string {
   return 'no error';
 }
 
-describe('extractBearer', () => {
+describe('extractCredentials with the Bearer scheme (RFC 6750 §2.1)', () => {
   it('returns none when there is no Authorization header', () => {
-    expect(extractBearer(request(undefined))).toEqual({ kind: 'none' });
+    expect(extractCredentials(request(undefined))).toEqual({ kind: 'none' });
   });
 
   it.each([
@@ -36,7 +37,7 @@ describe('extractBearer', () => {
     ['Bearer   abc', 'abc'],
     ['  Bearer abc  ', 'abc'],
   ])('accepts %j', (header, token) => {
-    expect(extractBearer(request([header]))).toEqual({ kind: 'bearer', token });
+    expect(extractCredentials(request([header]))).toEqual({ kind: 'bearer', token });
   });
 
   it.each([
@@ -70,7 +71,7 @@ describe('extractBearer', () => {
   });
 
   it('uses rawHeaders when headers lack the Authorization entry', () => {
-    expect(extractBearer({ headers: {}, rawHeaders: ['authorization', 'Bearer abc'] })).toEqual({ kind: 'bearer', token: 'abc' });
+    expect(extractCredentials({ headers: {}, rawHeaders: ['authorization', 'Bearer abc'] })).toEqual({ kind: 'bearer', token: 'abc' });
   });
 
   it.each([
@@ -86,18 +87,18 @@ describe('extractBearer', () => {
 
   it('ignores unrelated query and body members', () => {
     const req = request(['Bearer abc'], { query: { accessToken: 'x' }, body: { query: '{ me { id } }', variables: { access_token: 'x' } } });
-    expect(extractBearer(req)).toEqual({ kind: 'bearer', token: 'abc' });
+    expect(extractCredentials(req)).toEqual({ kind: 'bearer', token: 'abc' });
   });
 
   it('refuses tokens over 8 KiB as too_large before looking at them', () => {
-    expect(extractBearer(request([`Bearer ${'a'.repeat(MAX_TOKEN_LENGTH)}`]))).toEqual({ kind: 'bearer', token: 'a'.repeat(MAX_TOKEN_LENGTH) });
+    expect(extractCredentials(request([`Bearer ${'a'.repeat(MAX_TOKEN_LENGTH)}`]))).toEqual({ kind: 'bearer', token: 'a'.repeat(MAX_TOKEN_LENGTH) });
     expect(reasonOf(request([`Bearer ${'a'.repeat(MAX_TOKEN_LENGTH + 1)}`]))).toBe('TokenError:too_large');
     expect(reasonOf(request([`Bearer ${'"'.repeat(MAX_TOKEN_LENGTH + 1)}`]))).toBe('TokenError:too_large');
   });
 
   it('never puts the token in the error message', () => {
     try {
-      extractBearer(request(['Bearer secret-token-value with-space']));
+      extractCredentials(request(['Bearer secret-token-value with-space']));
     } catch (error) {
       expect(String((error as Error).message)).not.toContain('secret-token-value');
       expect((error as InvalidRequestError).description).not.toContain('secret-token-value');

@@ -8,6 +8,7 @@ import { createDpopVerifier, type DpopVerifier } from '../../../src/auth/dpop/dp
 import { TokenError } from '../../../src/auth/token-error.js';
 import type { TokenVerifier } from '../../../src/auth/token-verifier.js';
 import { authenticate } from '../../../src/http/authentication.js';
+import { createChallengeBuilder } from '../../../src/auth/challenge-builder.js';
 import type { Logger } from '../../../src/logger.js';
 import { createDpopKey, type DpopProofInput, signDpopProof } from '../../fixtures/authorization-server.js';
 
@@ -80,7 +81,7 @@ describe('authenticate with DPoP', () => {
   const setup = (dpop: DpopVerifier = createDpopVerifier({ baseUrls: [PUBLIC_URL], algorithms: ['ES256', 'EdDSA'] })) => {
     const { verifier, calls } = fakeVerifier();
     const { log, lines } = capturingLogger();
-    return { run: (req: BearerRequest) => authenticate(req, verifier, CHALLENGE, log, dpop), calls, lines };
+    return { run: (req: BearerRequest) => authenticate(req, verifier, createChallengeBuilder({ ...CHALLENGE, dpopAlgorithms: dpop.algorithms }), log, dpop), calls, lines };
   };
 
   it('accepts a bound token with a fresh proof and exposes the confirmation', async () => {
@@ -152,7 +153,7 @@ describe('authenticate with DPoP', () => {
 
     it('refuses it when DPoP is not configured at all', async () => {
       const { verifier } = fakeVerifier();
-      const result = await outcome(authenticate(dpopRequest(BOUND, [], { scheme: 'Bearer' }), verifier, CHALLENGE, capturingLogger().log));
+      const result = await outcome(authenticate(dpopRequest(BOUND, [], { scheme: 'Bearer' }), verifier, createChallengeBuilder(CHALLENGE), capturingLogger().log));
       expect(result).toMatchObject({ status: 401, challenge: expect.stringMatching(/^Bearer .*error="invalid_token"/), reason: 'invalid_token' });
       expect((result as Outcome).challenge).not.toMatch(/, DPoP /);
     });
@@ -171,7 +172,7 @@ describe('authenticate with DPoP', () => {
 
   it('keeps the Bearer-only behaviour without a DPoP verifier: the DPoP scheme is unsupported', async () => {
     const { verifier } = fakeVerifier();
-    const result = await outcome(authenticate(dpopRequest(BOUND, [await proofFor(BOUND)]), verifier, CHALLENGE, capturingLogger().log));
+    const result = await outcome(authenticate(dpopRequest(BOUND, [await proofFor(BOUND)]), verifier, createChallengeBuilder(CHALLENGE), capturingLogger().log));
     expect(result).toMatchObject({ status: 400, reason: 'unsupported_scheme' });
     expect((result as Outcome).challenge).not.toMatch(/DPoP/);
   });
@@ -200,7 +201,7 @@ describe('authenticate with DPoP', () => {
       error: (obj, msg) => void lines.push(JSON.stringify({ level: 'error', obj, msg })),
       child: () => log,
     };
-    const run = (req: BearerRequest) => authenticate(req, verifier, CHALLENGE, log, dpop);
+    const run = (req: BearerRequest) => authenticate(req, verifier, createChallengeBuilder({ ...CHALLENGE, dpopAlgorithms: dpop.algorithms }), log, dpop);
     const first = await proofFor(BOUND);
     await run(dpopRequest(BOUND, [first]));
     const second = await proofFor(BOUND);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { type BearerRequest, extractBearer, extractCredentials } from '../../../src/http/credentials.js';
+import { type BearerRequest, extractCredentials } from '../../../src/http/credentials.js';
 import { DpopRequestError } from '../../../src/auth/dpop/dpop-errors.js';
 import { InvalidRequestError } from '../../../src/auth/token-error.js';
 
@@ -69,7 +69,9 @@ describe('extractCredentials with DPoP (RFC 9449 §7.1)', () => {
 
   it('refuses the DPoP scheme as unsupported when DPoP is not enabled', () => {
     const req = request([['Authorization', 'DPoP abc'], ['DPoP', PROOF]]);
-    expect(() => extractCredentials(req)).toThrow(InvalidRequestError);
-    expect(() => extractBearer(req)).toThrow(InvalidRequestError);
+    for (const options of [undefined, { dpop: false }]) {
+      expect(() => extractCredentials(req, options)).toThrow(InvalidRequestError);
+      expect(() => extractCredentials(req, options)).toThrow(expect.objectContaining({ reason: 'unsupported_scheme' }) as unknown as Error);
+    }
   });
 });

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
 import type { JWTPayload } from 'jose';
-import { MAX_TOKEN_LENGTH } from '../../../../src/http/credentials.js';
+import { MAX_TOKEN_LENGTH } from '../../../../src/auth/token-limits.js';
 import { TokenError } from '../../../../src/auth/token-error.js';
 import { createTokenVerifier, type TokenVerifierOptions } from '../../../../src/auth/jwt/jwt-verifier.js';
 import {

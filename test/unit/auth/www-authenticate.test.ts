@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { bearerChallenge } from '../../../src/http/www-authenticate.js';
+import { bearerChallenge } from '../../../src/auth/www-authenticate.js';
 
 describe('bearerChallenge', () => {
   it.each<[string, Parameters<typeof bearerChallenge>[0], string]>([

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { bearerChallenge, dpopChallenge, joinChallenges } from '../../../src/http/www-authenticate.js';
+import { bearerChallenge, dpopChallenge, joinChallenges } from '../../../src/auth/www-authenticate.js';
 
 describe('dpopChallenge (RFC 9449 §7.1)', () => {
   it.each<[string, Parameters<typeof dpopChallenge>[0], string]>([
