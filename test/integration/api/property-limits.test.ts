@@ -28,21 +28,11 @@ import {
   operationArbitrary,
   selectsAbstractType,
 } from '../../fixtures/operation-arbitrary.js';
+import { FUZZ_RUNS, checkProperty, runsScaled } from '../../fixtures/fuzz.js';
 import { type AuthorizationFixture, USER_SCOPES, openAuthorizationFixture } from './authorization-fixture.js';
 
-function positiveInteger(name: string, fallback: number): number {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value < 0) throw new Error(`${name} must be a non-negative integer, got ${raw}`);
-  return value;
-}
-
-const SEED = positiveInteger('FUZZ_SEED', 20_260_511);
-const RUNS = positiveInteger('FUZZ_RUNS', 100);
 /** Executed cases go through the whole pipeline and the database: fewer of them. */
-const EXECUTED_RUNS = Math.max(1, Math.ceil(RUNS * 0.3));
-const settings = (numRuns: number): fc.Parameters<[GeneratedOperation]> => ({ seed: SEED, numRuns, endOnFailure: false });
+const EXECUTED_RUNS = runsScaled(0.3);
 
 /** Limits no generated operation reaches (the generator stays within 6 levels and a few thousand tokens). */
 const UNBOUNDED: OperationLimits = { ...DEFAULT_OPERATION_LIMITS, maxDepth: 1000, maxAliases: 100_000, maxRootFields: 10_000, maxDirectivesPerField: 1000, maxCost: 1_000_000_000 };
@@ -81,36 +71,39 @@ describe('operation measures of random valid operations (pure)', () => {
   // IDs only need the right shape here: nothing executes.
   const operations = operationArbitrary(schema, { order: [toGlobalId('Order', 1)], product: [toGlobalId('Product', 1)], profile: [toGlobalId('Profile', 1)] });
 
-  it('measures exactly the depth of the fully expanded operation', () => {
-    fc.assert(
+  it('measures exactly the depth of the fully expanded operation', async () => {
+    await checkProperty(
+      'limits: measured depth',
       fc.property(operations, (op) => {
         const { measures, expansion: e } = measure(op);
         expect({ query: op.query, variables: op.variables, depth: measures.depth }).toEqual({ query: op.query, variables: op.variables, depth: bruteForceDepth(e.x, e.root, e.query) });
       }),
-      settings(RUNS),
+      FUZZ_RUNS,
     );
   });
 
-  it('never measures a cost below the object values the expanded operation could return', () => {
-    fc.assert(
+  it('never measures a cost below the object values the expanded operation could return', async () => {
+    await checkProperty(
+      'limits: cost bound',
       fc.property(operations, (op) => {
         const { measures, expansion: e } = measure(op);
         const objects = bruteForceObjects(e.x, e.root, e.query);
         if (measures.cost < objects) throw new Error(`cost ${measures.cost} < ${objects} object values for ${op.query} ${JSON.stringify(op.variables)}`);
       }),
-      settings(RUNS),
+      FUZZ_RUNS,
     );
   });
 
-  it('counts the aliased fields of the expansion (exactly when every selection has one runtime type)', () => {
-    fc.assert(
+  it('counts the aliased fields of the expansion (exactly when every selection has one runtime type)', async () => {
+    await checkProperty(
+      'limits: aliases',
       fc.property(operations, (op) => {
         const { measures, expansion: e } = measure(op);
         const aliases = bruteForceAliases(e.x, e.root, e.query);
         if (selectsAbstractType(op)) expect(measures.aliases).toBeGreaterThanOrEqual(aliases);
         else expect({ query: op.query, variables: op.variables, aliases: measures.aliases }).toEqual({ query: op.query, variables: op.variables, aliases });
       }),
-      settings(RUNS),
+      FUZZ_RUNS,
     );
   });
 });
@@ -141,19 +134,21 @@ describe.each(databaseTargets())('operation limits of random operations executed
   const principal = () => fixture.alice([...USER_SCOPES, 'admin:orders']);
 
   it('never returns a response deeper or with more object values than measured', async () => {
-    await fc.assert(
+    await checkProperty(
+      `limits: executed within measures (${target.name})`,
       fc.asyncProperty(operations, async (op) => {
         const { measures } = measure(op);
         const r = await measuring.run(op.query, { principal: principal(), variables: op.variables });
         const seen = { status: r.status, errors: r.errors, depth: responseDepth(r.data) <= measures.depth, objects: objectValues(r.data) <= measures.cost };
         expect({ query: op.query, variables: op.variables, ...seen }).toEqual({ query: op.query, variables: op.variables, status: 200, errors: undefined, depth: true, objects: true });
       }),
-      settings(EXECUTED_RUNS),
+      EXECUTED_RUNS,
     );
   });
 
   it('refuses an operation one over its measured depth or cost with 400, executing nothing', async () => {
-    await fc.assert(
+    await checkProperty(
+      `limits: refused one over (${target.name})`,
       fc.asyncProperty(operations, async (op) => {
         const { measures } = measure(op);
         const cases: Array<{ set: Partial<OperationLimits>; code: ErrorCode; limit: number; measured: number }> = [];
@@ -172,7 +167,7 @@ describe.each(databaseTargets())('operation limits of random operations executed
         const r = await limited.run(op.query, { principal: principal(), variables: op.variables });
         expect({ query: op.query, status: r.status, errors: r.errors }).toEqual({ query: op.query, status: 200, errors: undefined });
       }),
-      settings(EXECUTED_RUNS),
+      EXECUTED_RUNS,
     );
   });
 });
