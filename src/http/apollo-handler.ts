@@ -23,7 +23,11 @@ export function toGraphQLRequest(request: FastifyRequest): HTTPGraphQLRequest {
 
 /**
  * The Fastify route handler for Apollo Server, doing what `@as-integrations/fastify`'s handler does
- * (status, headers, a complete or streamed body) with the request conversion above.
+ * (status, headers, a complete or streamed body) with the request conversion above. Kept for
+ * correctness, not speed: the library builds `new URL(request.url, protocol://hostname)`, which
+ * throws on a Host header that is not a valid host (`a b`, `x[y`, an empty one), so a
+ * client-chosen header becomes a 500 and an error log line. Speed is within the noise
+ * (docs/BENCHMARKS.md, `bench/apollo-handler-bench.ts`).
  */
 export function apolloHandler<TContext extends BaseContext>(apollo: ApolloServer<TContext>, context: (request: FastifyRequest, reply: FastifyReply) => Promise<TContext>): RouteHandlerMethod {
   apollo.assertStarted('apolloHandler()');
