@@ -8,8 +8,9 @@
  *               schema without the authorization transform, its resolvers and database; no
  *               authentication: a fixed principal (the queried user) and fresh loaders per request;
  * - no-authz:   the same with the project's Apollo tuning (its executor, no cache-control plugin);
- * - authn-only: the project's request path minus the authorization layer (token verification and
- *               request context kept; no schema transform, no authorization plugin);
+ * - authn-only: the project's request path minus the authorization layer, composed from the parts
+ *               `createServer` uses (token verification and request context kept; no schema
+ *               transform, no authorization plugin);
  * - project:    the product, `createServer(loadConfig(env))`, development issuer, everything on.
  *
  * Queries: Q1 `me { displayName }`; Q2 `me` + 20 orders × 3 items + products; Q3 the public

@@ -9,7 +9,7 @@ export type Variant =
   | 'baseline'
   /** As `baseline`, with the project's Apollo tuning (no cache-control plugin, no stack traces). */
   | 'no-authz'
-  /** The project's request path minus the authorization layer: token verification and its context, no schema transform, no authorization plugin. */
+  /** The project's request path minus the authorization layer, composed from `createServer`'s parts: token verification and its context, no schema transform, no authorization plugin. */
   | 'authn-only'
   /** The real product: `createServer(loadConfig(env))`. */
   | 'project';

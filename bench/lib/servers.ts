@@ -17,9 +17,20 @@ import { createCursorCodec } from '../../src/domain/cursor-codec.js';
 import { type RequestDeps, createRequestDeps } from '../../src/domain/request-deps.js';
 import { jitExecutionPlugin } from '../../src/graphql/jit-executor.js';
 import { resolvers } from '../../src/graphql/resolvers/index.js';
-import { loadTypeDefs } from '../../src/graphql/schema.js';
+import { buildSchema, loadTypeDefs } from '../../src/graphql/schema.js';
 import { type Logger, silentLogger } from '../../src/logger.js';
-import { createServer } from '../../src/server.js';
+import { CATALOG_ROOT_FIELDS, createServer } from '../../src/server.js';
+import { OperationAnalyzer } from '../../src/authz/operation-analyzer.js';
+import { readCatalogVersion } from '../../src/domain/catalog/product-repository.js';
+import { ProductRowCache } from '../../src/domain/catalog/product-row-cache.js';
+import { createApollo } from '../../src/graphql/apollo-server.js';
+import { type RequestContext, createRequestContext } from '../../src/graphql/context.js';
+import { setUpPersistedDocuments } from '../../src/graphql/persisted-documents-setup.js';
+import { publicResponseCachePlugin } from '../../src/graphql/public-response-cache.js';
+import { authenticatedContext } from '../../src/http/authenticated-context.js';
+import { type AuthenticationSetup, setUpAuthentication } from '../../src/http/authentication-setup.js';
+import { createFastifyApp } from '../../src/http/fastify-app.js';
+import { graphqlRoute } from '../../src/http/graphql-route.js';
 import type { TokenSettings } from './protocol.js';
 import { BENCH_USERS, benchPrincipal, seedBenchData } from './seed.js';
 
@@ -52,7 +63,6 @@ export function sqlStatementCount(): number {
   return sqlStatements;
 }
 
-/** The environment the project is configured from: loopback, port 0, its own data folder, nothing from the caller's shell. */
 /**
  * The environment the project is configured from: loopback, port 0, its own data folder, nothing
  * else from the caller's shell except `GRAPHQL_EXECUTOR` (to compare executors).
@@ -130,21 +140,59 @@ export async function startPlain(variant: 'baseline' | 'no-authz', dataDir: stri
 }
 
 /**
- * (3') authn-only: the product itself, `createServer(config, { authorization: false })`: the
- * same request path (request ids, token verification, context, Apollo options, catalog cache)
- * with only the authorization layer taken out (no schema transform, no authorization plugin).
+ * (3') authn-only: the project's request path with only the authorization layer taken out,
+ * composed here from the parts `createServer` uses: its Fastify app (request ids, HTTP limits),
+ * its authentication set-up (development issuer, verified-token cache, DPoP), its context
+ * function and `createRequestContext`, its Apollo options (executor, limits, error formatting,
+ * catalog response cache, shared product rows), its /graphql route; but the schema without the
+ * authorization transform and Apollo without the authorization plugin. No metadata, health or
+ * landing-page routes (not on the measured path). src has no switch for this: `createServer`
+ * always serves with the layer, so this must be kept in step with `src/server.ts` by hand.
  */
 export async function startAuthnOnly(dataDir: string, seed: boolean): Promise<Running> {
   const config = loadConfig(benchEnv(dataDir), PROJECT_ROOT);
   const tokens = tokenSettings(config);
-  const handle = await createServer(config, { onQuery, logger: false, authorization: false });
+  const database = await openDatabase(config.database, seed ? tokens.issuer : undefined);
+  const app = createFastifyApp(config, false);
+  let authentication: AuthenticationSetup | undefined;
+  let apollo: ApolloServer<RequestContext> | undefined;
+  app.addHook('onClose', async () => {
+    await apollo?.stop();
+    await authentication?.close();
+  });
   try {
-    if (seed) await seedBenchData(handle.database.db, tokens.issuer);
+    const { schema, index } = buildSchema({ authorization: false });
+    authentication = await setUpAuthentication({ config, catalog: index.scopes.map((s) => s.name), log: app.log });
+    const analyzer = new OperationAnalyzer(index);
+    apollo = createApollo({
+      analyzer,
+      schema,
+      index,
+      mode: config.authorization.mode,
+      executor: config.graphql.executor,
+      authorization: false,
+      hideSchemaDetails: config.graphql.hideSchemaDetails,
+      batching: config.graphql.batchMax > 0,
+      challenges: authentication.challenges,
+      logger: app.log,
+      limits: config.limits,
+      persistedDocuments: setUpPersistedDocuments(config.persistedDocuments, schema, index),
+      plugins:
+        config.graphql.catalogCacheEntries > 0
+          ? [publicResponseCachePlugin<RequestContext>({ analyzer, rootFields: CATALOG_ROOT_FIELDS, readVersion: () => readCatalogVersion(database.db), maxEntries: config.graphql.catalogCacheEntries })]
+          : [],
+    });
+    await apollo.start();
+    const products = config.graphql.productCacheEntries > 0 ? new ProductRowCache({ maxEntries: config.graphql.productCacheEntries }) : undefined;
+    const cursors = createCursorCodec(config.cursorSecret);
+    const context = authenticatedContext(authentication, (request) => createRequestContext({ ...request, db: database.db, index, mode: config.authorization.mode, products, cursors }));
+    await app.register(graphqlRoute, { apollo, context, limits: { batchMax: config.graphql.batchMax, maxTokens: config.limits.maxTokens }, http: config.http });
   } catch (error) {
-    await handle.close();
+    await app.close().catch(() => undefined);
+    await database.close();
     throw error;
   }
-  return { url: handle.url, tokens, executor: `${config.graphql.executor}`, close: () => handle.close() };
+  return listen(app, tokens, config.graphql.executor, database);
 }
 
 async function listen(app: FastifyInstance, tokens: TokenSettings | undefined, executor: string, database: Database): Promise<Running> {

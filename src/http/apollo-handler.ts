@@ -2,9 +2,6 @@ import { Readable } from 'node:stream';
 
 import { type ApolloServer, type BaseContext, HeaderMap, type HTTPGraphQLRequest } from '@apollo/server';
 import type { FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
-import { ErrorCode } from '../errors.js';
-import { hasOversizedDocument } from '../graphql/document-size.js';
-import { graphqlErrorBody } from './graphql-error-body.js';
 
 /**
  * Apollo's view of a Fastify request: the parsed body, the method, the headers (a repeated header
@@ -24,46 +21,17 @@ export function toGraphQLRequest(request: FastifyRequest): HTTPGraphQLRequest {
   return { method: request.method.toUpperCase(), headers, search: question === -1 ? '' : url.slice(question), body: request.body };
 }
 
-/** Options for {@link apolloHandler}. */
-export interface ApolloHandlerOptions {
-  /**
-   * Most operations in one batched request (a JSON array body). A larger batch is answered 400
-   * `BATCH_LIMIT_EXCEEDED` before Apollo sees it. 0 (default): batching is off, and Apollo refuses
-   * every batch with 400 `BAD_REQUEST`.
-   */
-  readonly batchMax?: number;
-  /**
-   * Largest document in lexical tokens: a request holding a larger one is answered 400
-   * `DOCUMENT_TOO_LARGE` before it is parsed or its token verified. Default: no bound here
-   * (Apollo's parser still applies its own `maxTokens`).
-   */
-  readonly maxTokens?: number;
-}
-
 /**
  * The Fastify route handler for Apollo Server, doing what `@as-integrations/fastify`'s handler does
- * (status, headers, a complete or streamed body) with the request conversion above.
+ * (status, headers, a complete or streamed body) with the request conversion above. Kept for
+ * correctness, not speed: the library builds `new URL(request.url, protocol://hostname)`, which
+ * throws on a Host header that is not a valid host (`a b`, `x[y`, an empty one), so a
+ * client-chosen header becomes a 500 and an error log line. Speed is within the noise
+ * (docs/BENCHMARKS.md, `bench/apollo-handler-bench.ts`).
  */
-export function apolloHandler<TContext extends BaseContext>(
-  apollo: ApolloServer<TContext>,
-  context: (request: FastifyRequest, reply: FastifyReply) => Promise<TContext>,
-  options: ApolloHandlerOptions = {},
-): RouteHandlerMethod {
+export function apolloHandler<TContext extends BaseContext>(apollo: ApolloServer<TContext>, context: (request: FastifyRequest, reply: FastifyReply) => Promise<TContext>): RouteHandlerMethod {
   apollo.assertStarted('apolloHandler()');
-  const batchMax = options.batchMax ?? 0;
-  const { maxTokens } = options;
   return async (request, reply) => {
-    // Apollo runs every operation of a batch at once: the bound holds before any of them starts.
-    if (batchMax > 0 && Array.isArray(request.body) && request.body.length > batchMax) {
-      const received = request.body.length;
-      void reply.code(400).type('application/json; charset=utf-8');
-      return graphqlErrorBody(ErrorCode.BATCH_LIMIT_EXCEEDED, `A batch may hold at most ${batchMax} operations; this one holds ${received}.`, { limit: batchMax, received });
-    }
-    if (maxTokens !== undefined && hasOversizedDocument(request, maxTokens)) {
-      void reply.code(400).type('application/json; charset=utf-8');
-      // Lexing stops at the limit: `measured` is the first token over it.
-      return graphqlErrorBody(ErrorCode.DOCUMENT_TOO_LARGE, `The document has more than ${maxTokens} tokens.`, { limit: maxTokens, measured: maxTokens + 1 });
-    }
     const response = await apollo.executeHTTPGraphQLRequest({ httpGraphQLRequest: toGraphQLRequest(request), context: () => context(request, reply) });
     for (const [name, value] of response.headers) void reply.header(name, value);
     void reply.code(response.status ?? 200);

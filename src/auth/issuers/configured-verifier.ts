@@ -27,8 +27,6 @@ export interface TokenVerificationInput {
 export interface TokenVerification {
   /** Routes each token to its issuer's JWT verifier or introspection. */
   readonly verifier: TokenVerifier;
-  /** Every trusted issuer, for RFC 9728 `authorization_servers`. */
-  readonly authorizationServers: readonly string[];
   /** Stops the verifiers and closes the shared cache's connection. */
   close(): Promise<void>;
 }
@@ -58,7 +56,7 @@ export function setUpTokenVerification(input: TokenVerificationInput): TokenVeri
       scopeMap: mapper(settings.scopeMap, input.catalog, (message) => new ConfigError('OAUTH_SCOPE_MAP', message)),
     });
     const verifier = createIssuerRouter([{ issuer, jwt }], routerCache(auth));
-    return { verifier, authorizationServers: [issuer], close: async () => verifier.close() };
+    return { verifier, close: async () => verifier.close() };
   }
 
   const issuers = trustedIssuers(settings);
@@ -108,7 +106,6 @@ export function setUpTokenVerification(input: TokenVerificationInput): TokenVeri
   const verifier = createIssuerRouter(trusted, routerCache(auth));
   return {
     verifier,
-    authorizationServers: issuers.map((entry) => entry.issuer),
     async close() {
       verifier.close();
       await cache?.close();

@@ -30,10 +30,10 @@ describe('apolloHandler', () => {
   const answering = (response: HTTPGraphQLResponse) =>
     ({ assertStarted: () => undefined, executeHTTPGraphQLRequest: async () => response }) as unknown as ApolloServer<BaseContext>;
 
-  const serve = async (response: HTTPGraphQLResponse) => {
+  const serve = async (response: HTTPGraphQLResponse, headers: Record<string, string> = {}) => {
     const app = Fastify({ logger: false });
     app.route({ url: '/graphql', method: ['GET', 'POST'], handler: apolloHandler(answering(response), async () => ({})) });
-    const reply = await app.inject({ method: 'POST', url: '/graphql', payload: { query: '{ x }' } });
+    const reply = await app.inject({ method: 'POST', url: '/graphql', headers, payload: { query: '{ x }' } });
     await app.close();
     return reply;
   };
@@ -54,5 +54,12 @@ describe('apolloHandler', () => {
     expect(reply.statusCode).toBe(200);
     expect(reply.headers['content-type']).toBe('multipart/mixed; boundary="graphql"');
     expect(reply.body).toBe('--graphql\r\n{"data":{}}\r\n--graphql--\r\n');
+  });
+
+  // @as-integrations/fastify builds `new URL(url, protocol://hostname)` and answers 500 ERR_INVALID_URL.
+  it.each(['a b', 'exa[mple', '%zz'])('answers normally whatever the Host header holds (%s)', async (host) => {
+    const reply = await serve({ status: 200, headers: new HeaderMap(), body: { kind: 'complete', string: '{"data":{}}' } }, { host });
+    expect(reply.statusCode).toBe(200);
+    expect(reply.body).toBe('{"data":{}}');
   });
 });

@@ -1,0 +1,38 @@
+import type { FastifyRequest } from 'fastify';
+import type { Principal } from '../auth/principal.js';
+import type { Logger } from '../logger.js';
+import { authenticate } from './authentication.js';
+import type { AuthenticationSetup } from './authentication-setup.js';
+
+/** What a request context is built from once the caller is known. */
+export interface AuthenticatedRequest {
+  readonly requestId: string;
+  readonly principal: Principal;
+  /** The request's logger (bound to its id). */
+  readonly log: Logger;
+}
+
+/**
+ * Apollo's context function for Fastify: the request's credentials turned into a principal
+ * ({@link authenticate}: an invalid token ends the request with its RFC 6750 / RFC 9449 answer),
+ * then `build` makes the request context.
+ */
+export function authenticatedContext<TContext>(
+  authentication: Pick<AuthenticationSetup, 'verifier' | 'challenges' | 'dpop'>,
+  build: (request: AuthenticatedRequest) => TContext,
+): (request: FastifyRequest) => Promise<TContext> {
+  const { verifier, challenges, dpop } = authentication;
+  return async (request) => {
+    const log: Logger = request.log;
+    const credentials = {
+      headers: request.headers,
+      rawHeaders: request.raw.rawHeaders ?? [],
+      query: request.query,
+      body: request.body,
+      method: request.raw.method ?? request.method,
+      url: request.raw.url ?? request.url,
+    };
+    const principal = await authenticate(credentials, verifier, challenges, log, dpop);
+    return build({ requestId: String(request.id), principal, log });
+  };
+}
