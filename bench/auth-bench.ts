@@ -27,7 +27,8 @@ import { createApollo } from '../src/graphql/apollo-server.js';
 import { createCursorCodec } from '../src/domain/cursor-codec.js';
 import { type RequestContext, createRequestContext } from '../src/graphql/context.js';
 import { resolvers } from '../src/graphql/resolvers/index.js';
-import { buildSchema, loadTypeDefs } from '../src/graphql/schema.js';
+import { buildSchema, executableSchema, loadTypeDefs } from '../src/graphql/schema.js';
+import { layerlessApollo } from './lib/layerless-apollo.js';
 import { silentLogger } from '../src/logger.js';
 import type { UserPrincipal } from '../src/auth/principal.js';
 
@@ -108,8 +109,8 @@ async function pipelineBench(): Promise<void> {
     const { schema, index } = buildSchema();
     const withAuthz = createApollo({ schema, index, mode: 'filter', challenges: createChallengeBuilder({ realm: 'bench', resourceMetadataUrl: 'bench' }), logger: silentLogger });
     // The same build with the authorization layer removed: no transform, no plugin.
-    const plain = buildSchema({ authorization: false });
-    const withoutAuthz = createApollo({ schema: plain.schema, index, mode: 'filter', authorization: false, challenges: createChallengeBuilder({ realm: 'bench', resourceMetadataUrl: 'bench' }), logger: silentLogger });
+    const plainSchema = executableSchema();
+    const withoutAuthz = layerlessApollo({ schema: plainSchema, analyzer: new OperationAnalyzer(index), executor: 'jit', logger: silentLogger });
     const vanilla = new ApolloServer<RequestContext>({ schema: makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers }) });
     await withAuthz.start();
     await withoutAuthz.start();

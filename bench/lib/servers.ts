@@ -17,13 +17,13 @@ import { createCursorCodec } from '../../src/domain/cursor-codec.js';
 import { type RequestDeps, createRequestDeps } from '../../src/domain/request-deps.js';
 import { jitExecutionPlugin } from '../../src/graphql/jit-executor.js';
 import { resolvers } from '../../src/graphql/resolvers/index.js';
-import { buildSchema, loadTypeDefs } from '../../src/graphql/schema.js';
+import { buildSchema, executableSchema, loadTypeDefs } from '../../src/graphql/schema.js';
+import { layerlessApollo } from './layerless-apollo.js';
 import { type Logger, silentLogger } from '../../src/logger.js';
 import { CATALOG_ROOT_FIELDS, createServer } from '../../src/server.js';
 import { OperationAnalyzer } from '../../src/authz/operation-analyzer.js';
 import { readCatalogVersion } from '../../src/domain/catalog/product-repository.js';
 import { ProductRowCache } from '../../src/domain/catalog/product-row-cache.js';
-import { createApollo } from '../../src/graphql/apollo-server.js';
 import { type RequestContext, createRequestContext } from '../../src/graphql/context.js';
 import { setUpPersistedDocuments } from '../../src/graphql/persisted-documents-setup.js';
 import { publicResponseCachePlugin } from '../../src/graphql/public-response-cache.js';
@@ -161,19 +161,15 @@ export async function startAuthnOnly(dataDir: string, seed: boolean): Promise<Ru
     await authentication?.close();
   });
   try {
-    const { schema, index } = buildSchema({ authorization: false });
+    const { index } = buildSchema();
+    const schema = executableSchema();
     authentication = await setUpAuthentication({ config, catalog: index.scopes.map((s) => s.name), log: app.log });
     const analyzer = new OperationAnalyzer(index);
-    apollo = createApollo({
+    apollo = layerlessApollo({
       analyzer,
       schema,
-      index,
-      mode: config.authorization.mode,
       executor: config.graphql.executor,
-      authorization: false,
-      hideSchemaDetails: config.graphql.hideSchemaDetails,
       batching: config.graphql.batchMax > 0,
-      challenges: authentication.challenges,
       logger: app.log,
       limits: config.limits,
       persistedDocuments: setUpPersistedDocuments(config.persistedDocuments, schema, index),

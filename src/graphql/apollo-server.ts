@@ -25,8 +25,6 @@ export interface ApolloOptions {
   readonly plugins?: ReadonlyArray<ApolloServerPlugin<RequestContext>>;
   /** Default: {@link DEFAULT_EXECUTOR}. */
   readonly executor?: ExecutorKind;
-  /** Leave out the authorization plugin (benchmarks of the layer's cost only). Default: true. */
-  readonly authorization?: boolean;
   /** The one operation analysis, shared with plugins given in `plugins` (the catalog cache); default: a new one. */
   readonly analyzer?: OperationAnalyzer;
   /** Operation limits; default: {@link DEFAULT_OPERATION_LIMITS}, {@link DEFAULT_MAX_TOKENS}, `enforce`. */
@@ -69,16 +67,7 @@ export function createApollo(options: ApolloOptions): ApolloServer<RequestContex
       internalErrorLoggingPlugin<RequestContext>(),
       // Refuses an untrusted document in didResolveOperation, before any plugin answers it.
       ...(options.persistedDocuments?.plugin ? [options.persistedDocuments.plugin] : []),
-      ...(options.authorization === false
-        ? []
-        : [
-            authorizationPlugin({
-              index: options.index,
-              mode: options.mode,
-              challenges: options.challenges,
-              analyzer,
-            }),
-          ]),
+      authorizationPlugin({ index: options.index, mode: options.mode, challenges: options.challenges, analyzer }),
       ...(options.plugins ?? []),
       // After the catalog response cache: the cost it adds to a response is never stored there.
       operationLimitsPlugin<RequestContext>({ analyzer, limits: limits.operation, mode: limits.mode }),
@@ -113,13 +102,11 @@ function errorFormatter(logger: Logger, hideSchemaDetails: boolean): ErrorFormat
 }
 
 /**
- * graphql-jit execution. With the authorization layer on, each operation is compiled against the
- * schema specialised for the caller's kind and scopes: guards stay on exactly the fields this
- * caller would be denied.
+ * graphql-jit execution. Each operation is compiled against the schema specialised for the
+ * caller's kind and scopes: guards stay on exactly the fields this caller would be denied.
  */
 function jitExecutionFor(options: ApolloOptions, formatError: ErrorFormatter): ApolloServerPlugin<RequestContext> {
   const didEncounterErrors = (errors: readonly unknown[], context: RequestContext) => reportInternalErrors(errors, context.log);
-  if (options.authorization === false) return jitExecutionPlugin<RequestContext>({ schema: options.schema, formatError, didEncounterErrors });
   const schemaFor = principalSchemas(options.schema);
   return jitExecutionPlugin<RequestContext>({ schema: options.schema, formatError, didEncounterErrors, schemaFor: (context) => schemaFor(context.principal) });
 }

@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { makeExecutableSchema } from '@graphql-tools/schema';
-import type { DocumentNode } from 'graphql';
+import type { DocumentNode, GraphQLSchema } from 'graphql';
 import { gql } from 'graphql-tag';
 import { type AuthorizedSchema, applyAuthorization } from '../authz/authorization-transform.js';
 import { costDirectives } from '../authz/cost-directives.js';
@@ -16,14 +16,15 @@ export function loadTypeDefs(): DocumentNode[] {
   return [authorizationDirectives, costDirectives, ...files.map((f) => gql(readFileSync(SCHEMA_DIR + f, 'utf8')))];
 }
 
+/** The SDL and the resolvers as one executable schema, before the authorization transform. */
+export function executableSchema(): GraphQLSchema {
+  return makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers });
+}
+
 /**
  * The executable schema with `@requiresScope` applied as a schema transform. Throws at start-up
  * when an annotation is inconsistent (an undeclared scope, an unprotected root field).
- * `authorization: false` returns the same schema without the transform (its index still checked
- * and returned): only for measuring what the layer costs, never for serving.
  */
-export function buildSchema(options: { authorization?: boolean } = {}): AuthorizedSchema {
-  const schema = makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers });
-  const authorized = applyAuthorization(schema, { denyByDefault: true });
-  return options.authorization === false ? { schema, index: authorized.index } : authorized;
+export function buildSchema(): AuthorizedSchema {
+  return applyAuthorization(executableSchema(), { denyByDefault: true });
 }
