@@ -12,7 +12,7 @@ import { toGlobalId } from '../../../src/graphql/global-id.js';
 import type { ApiResult } from '../../fixtures/api.js';
 import { databaseTargets } from '../../fixtures/databases.js';
 import { userPrincipal } from '../../fixtures/principals.js';
-import { type AuthorizationFixture, USER_SCOPES, createLoggedApi, openAuthorizationFixture, pathKey, valuesAt } from './authorization-fixture.js';
+import { type AuthorizationFixture, USER_SCOPES, createLoggedApi, openAuthorizationFixture, pathKey, valuesAt } from '../../fixtures/authorization.js';
 
 const { index } = buildSchema();
 

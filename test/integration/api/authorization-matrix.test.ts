@@ -31,7 +31,7 @@ import { buildSchema } from '../../../src/graphql/schema.js';
 import { toGlobalId } from '../../../src/graphql/global-id.js';
 import type { ApiResult } from '../../fixtures/api.js';
 import { databaseTargets } from '../../fixtures/databases.js';
-import { type AuthorizationFixture, openAuthorizationFixture, pathKey, valuesAt } from './authorization-fixture.js';
+import { type AuthorizationFixture, openAuthorizationFixture, pathKey, valuesAt } from '../../fixtures/authorization.js';
 
 const { schema, index } = buildSchema();
 

@@ -9,7 +9,7 @@ import type { Principal } from '../../../src/auth/principal.js';
 import { fromGlobalId } from '../../../src/graphql/global-id.js';
 import { type ApiResult, createTestApi } from '../../fixtures/api.js';
 import { databaseTargets } from '../../fixtures/databases.js';
-import { type AuthorizationFixture, openAuthorizationFixture, pathKey } from './authorization-fixture.js';
+import { type AuthorizationFixture, openAuthorizationFixture, pathKey } from '../../fixtures/authorization.js';
 
 interface Page {
   edges: Array<{ cursor: string; node: { id: string } }>;

@@ -24,7 +24,7 @@ import { FUZZ_RUNS, checkProperty, runsScaled } from '../../fixtures/fuzz.js';
 import { type Expansion, type GeneratedOperation, type GeneratorIds, childSets, expand, expansionOf, fieldOf, operationArbitrary, runtimeTypes } from '../../fixtures/operation-arbitrary.js';
 import { clientPrincipal, userPrincipal } from '../../fixtures/principals.js';
 import { type ReferenceDecision, readSchemaAnnotations, referenceDecision } from '../../fixtures/schema-annotations.js';
-import { type AuthorizationFixture, openAuthorizationFixture, pathKey, valuesAt } from './authorization-fixture.js';
+import { type AuthorizationFixture, openAuthorizationFixture, pathKey, valuesAt } from '../../fixtures/authorization.js';
 
 const { schema, index } = buildSchema();
 const annotations = readSchemaAnnotations();

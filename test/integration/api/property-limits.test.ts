@@ -29,7 +29,7 @@ import {
   selectsAbstractType,
 } from '../../fixtures/operation-arbitrary.js';
 import { FUZZ_RUNS, checkProperty, runsScaled } from '../../fixtures/fuzz.js';
-import { type AuthorizationFixture, USER_SCOPES, openAuthorizationFixture } from './authorization-fixture.js';
+import { type AuthorizationFixture, USER_SCOPES, openAuthorizationFixture } from '../../fixtures/authorization.js';
 
 /** Executed cases go through the whole pipeline and the database: fewer of them. */
 const EXECUTED_RUNS = runsScaled(0.3);

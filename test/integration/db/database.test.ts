@@ -7,7 +7,7 @@ import { sql } from 'kysely';
 
 import { createDatabase, dialectOf } from '../../../src/db/database.js';
 import { databaseTargets, openTestDatabase, type TestDatabase } from '../../fixtures/databases.js';
-import { constraintViolation } from './constraint-violation.js';
+import { constraintViolation } from '../../fixtures/constraint-violation.js';
 
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 

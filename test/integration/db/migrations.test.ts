@@ -7,7 +7,7 @@ import { migrateToLatest, MigrationError } from '../../../src/db/migrate.js';
 import { DEMO_PRODUCT_COUNT, seedCatalog } from '../../../src/db/seed.js';
 import { findItemsByOrderIds, findOrdersBefore } from '../../../src/domain/orders/order-repository.js';
 import { databaseTargets, openTestDatabase, type TestDatabase } from '../../fixtures/databases.js';
-import { constraintViolation } from './constraint-violation.js';
+import { constraintViolation } from '../../fixtures/constraint-violation.js';
 
 describe.each(databaseTargets())('schema and seed on $name', (target) => {
   let database: TestDatabase;

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { DEMO_PRODUCT_COUNT } from '../../../src/db/seed.js';
 import { getProduct, listProducts } from '../../../src/domain/catalog/catalog-service.js';
 import { databaseTargets, openTestDatabase, type TestDatabase } from '../../fixtures/databases.js';
-import { rejection, requestDeps, testCursors } from './support.js';
+import { rejection, requestDeps, testCursors } from '../../fixtures/domain.js';
 
 describe.each(databaseTargets())('catalog on $name', (target) => {
   let database: TestDatabase;

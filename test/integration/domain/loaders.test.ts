@@ -9,7 +9,7 @@ import type { RequestDeps } from '../../../src/domain/request-deps.js';
 import { Scopes } from '../../../src/domain/granted-scopes.js';
 import { databaseTargets, openTestDatabase, type TestDatabase } from '../../fixtures/databases.js';
 import { clientPrincipal, userPrincipal } from '../../fixtures/principals.js';
-import { requestDeps, setStock } from './support.js';
+import { requestDeps, setStock } from '../../fixtures/domain.js';
 
 const ORDER_COUNT = 50;
 

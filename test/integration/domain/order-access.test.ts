@@ -13,7 +13,7 @@ import { getCallerProfile } from '../../../src/domain/profile/profile-service.js
 import { Scopes } from '../../../src/domain/granted-scopes.js';
 import { databaseTargets, openTestDatabase, type TestDatabase } from '../../fixtures/databases.js';
 import { clientPrincipal, userPrincipal } from '../../fixtures/principals.js';
-import { rejection, requestDeps, setStock, testCursors } from './support.js';
+import { rejection, requestDeps, setStock, testCursors } from '../../fixtures/domain.js';
 
 describe.each(databaseTargets())('order access on $name', (target) => {
   let database: TestDatabase;

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { placeOrder } from '../../../src/domain/orders/order-service.js';
 import { databaseTargets, openTestDatabase, type TestDatabase } from '../../fixtures/databases.js';
 import { userPrincipal } from '../../fixtures/principals.js';
-import { countRows, requestDeps, setStock, stockOf } from './support.js';
+import { countRows, requestDeps, setStock, stockOf } from '../../fixtures/domain.js';
 
 // These matter most on PostgreSQL, where requests run on separate connections; on SQLite
 // they check that the same code is also correct when transactions are serialised.

@@ -5,7 +5,7 @@ import { cancelOrder, placeOrder } from '../../../src/domain/orders/order-servic
 import { AppError, ErrorCode } from '../../../src/errors.js';
 import { databaseTargets, openTestDatabase, type TestDatabase } from '../../fixtures/databases.js';
 import { userPrincipal } from '../../fixtures/principals.js';
-import { countRows, rejection, requestDeps, setStock, stockOf } from './support.js';
+import { countRows, rejection, requestDeps, setStock, stockOf } from '../../fixtures/domain.js';
 
 const CLIENTS = 4;
 const ORDERS_PER_CLIENT = 25;

@@ -6,7 +6,7 @@ import { ORDER_STATUSES } from '../../../src/domain/orders/order-status.js';
 import { Scopes } from '../../../src/domain/granted-scopes.js';
 import { databaseTargets, openTestDatabase, type TestDatabase } from '../../fixtures/databases.js';
 import { clientPrincipal, userPrincipal } from '../../fixtures/principals.js';
-import { rejection, requestDeps, setStock, stockOf } from './support.js';
+import { rejection, requestDeps, setStock, stockOf } from '../../fixtures/domain.js';
 
 const LEGAL = new Set(['PENDING>PAID', 'PAID>SHIPPED', 'SHIPPED>DELIVERED', 'PENDING>CANCELLED', 'PAID>CANCELLED']);
 // The shortest legal path from PENDING to each status, used to set orders up.

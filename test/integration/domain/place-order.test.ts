@@ -4,7 +4,7 @@ import { placeOrder } from '../../../src/domain/orders/order-service.js';
 import { getCallerProfile } from '../../../src/domain/profile/profile-service.js';
 import { databaseTargets, openTestDatabase, type TestDatabase } from '../../fixtures/databases.js';
 import { userPrincipal } from '../../fixtures/principals.js';
-import { rejection, requestDeps, setStock, snapshot, stockOf } from './support.js';
+import { rejection, requestDeps, setStock, snapshot, stockOf } from '../../fixtures/domain.js';
 
 // Seeded prices (US cents): 1 Enamel Camp Mug 1499, 2 Pour-Over Coffee Dripper 2400,
 // 3 Gooseneck Kettle 5900, 28 Noise-Cancelling Headphones 24900.

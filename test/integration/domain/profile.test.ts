@@ -5,7 +5,7 @@ import { getCallerProfile, getMe, getProfile, updateProfile } from '../../../src
 import { Scopes } from '../../../src/domain/granted-scopes.js';
 import { databaseTargets, openTestDatabase, type TestDatabase } from '../../fixtures/databases.js';
 import { clientPrincipal, userPrincipal } from '../../fixtures/principals.js';
-import { countRows, rejection, requestDeps } from './support.js';
+import { countRows, rejection, requestDeps } from '../../fixtures/domain.js';
 
 describe.each(databaseTargets())('profiles on $name', (target) => {
   let database: TestDatabase;

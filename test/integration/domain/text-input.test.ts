@@ -4,7 +4,7 @@ import { placeOrder } from '../../../src/domain/orders/order-service.js';
 import { getCallerProfile, updateProfile } from '../../../src/domain/profile/profile-service.js';
 import { databaseTargets, openTestDatabase, type TestDatabase } from '../../fixtures/databases.js';
 import { userPrincipal } from '../../fixtures/principals.js';
-import { rejection, requestDeps, setStock, snapshot } from './support.js';
+import { rejection, requestDeps, setStock, snapshot } from '../../fixtures/domain.js';
 
 const BAD_TEXT: ReadonlyArray<[string, string]> = [
   ['a right-to-left override', '\u202egnp.exe'],

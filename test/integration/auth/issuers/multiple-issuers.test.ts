@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { AuthServiceUnavailableError, TokenError } from '../../../src/auth/token-error.js';
-import { setUpTokenVerification, type TokenVerification } from '../../../src/auth/issuers/configured-verifier.js';
-import { loadConfig } from '../../../src/config.js';
-import { silentLogger } from '../../../src/logger.js';
-import { startAuthorizationServer, type TestAuthorizationServer } from '../../fixtures/authorization-server.js';
-import { accessTokenClaims, createTestKey, signToken, reasonOf } from '../../fixtures/tokens.js';
+import { AuthServiceUnavailableError, TokenError } from '../../../../src/auth/token-error.js';
+import { setUpTokenVerification, type TokenVerification } from '../../../../src/auth/issuers/configured-verifier.js';
+import { loadConfig } from '../../../../src/config.js';
+import { silentLogger } from '../../../../src/logger.js';
+import { startAuthorizationServer, type TestAuthorizationServer } from '../../../fixtures/authorization-server.js';
+import { accessTokenClaims, createTestKey, signToken, reasonOf } from '../../../fixtures/tokens.js';
 
 const AUDIENCE = 'https://api.example.com/graphql';
 const CATALOG = ['read:profile', 'read:email', 'write:profile', 'read:orders', 'write:orders', 'admin:orders'];

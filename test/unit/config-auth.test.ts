@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { setUpTokenVerification } from '../../../src/auth/issuers/configured-verifier.js';
-import { ConfigError, loadConfig, trustedIssuers } from '../../../src/config.js';
-import { silentLogger } from '../../../src/logger.js';
+import { setUpTokenVerification } from '../../src/auth/issuers/configured-verifier.js';
+import { ConfigError, loadConfig, trustedIssuers } from '../../src/config.js';
+import { silentLogger } from '../../src/logger.js';
 
 const ROOT = '/srv/app';
 const BASE = { OAUTH_AUDIENCE: 'https://api.example.com' };

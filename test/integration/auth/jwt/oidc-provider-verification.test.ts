@@ -1,12 +1,12 @@
 import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
-import { discoverIssuer, metadataUrls } from '../../../src/auth/jwt/discovery.js';
-import { AuthServiceUnavailableError } from '../../../src/auth/token-error.js';
-import { createTokenVerifier } from '../../../src/auth/jwt/jwt-verifier.js';
-import type { TokenVerifier } from '../../../src/auth/token-verifier.js';
-import { startAuthorizationServer, type TestAuthorizationServer } from '../../fixtures/authorization-server.js';
-import { accessTokenClaims, createTestKey, signToken } from '../../fixtures/tokens.js';
+import { discoverIssuer, metadataUrls } from '../../../../src/auth/jwt/discovery.js';
+import { AuthServiceUnavailableError } from '../../../../src/auth/token-error.js';
+import { createTokenVerifier } from '../../../../src/auth/jwt/jwt-verifier.js';
+import type { TokenVerifier } from '../../../../src/auth/token-verifier.js';
+import { startAuthorizationServer, type TestAuthorizationServer } from '../../../fixtures/authorization-server.js';
+import { accessTokenClaims, createTestKey, signToken } from '../../../fixtures/tokens.js';
 
 const AUDIENCE = 'https://api.example/graphql';
 const SCOPES = ['read:profile', 'read:orders', 'write:orders'];

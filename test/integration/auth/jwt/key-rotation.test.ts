@@ -1,8 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { decodeProtectedHeader } from 'jose';
-import { createTokenVerifier } from '../../../src/auth/jwt/jwt-verifier.js';
-import { createSigningKey, startAuthorizationServer, type TestAuthorizationServer } from '../../fixtures/authorization-server.js';
-import { reasonOf } from '../../fixtures/tokens.js';
+import { createTokenVerifier } from '../../../../src/auth/jwt/jwt-verifier.js';
+import { createSigningKey, startAuthorizationServer, type TestAuthorizationServer } from '../../../fixtures/authorization-server.js';
+import { reasonOf } from '../../../fixtures/tokens.js';
 
 const AUDIENCE = 'https://api.example/graphql';
 const SCOPES = ['read:orders'];

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createIntrospectionVerifier, type IntrospectionVerifierOptions } from '../../../src/auth/introspection/introspection-verifier.js';
-import { createIssuerRouter } from '../../../src/auth/issuers/issuer-router.js';
-import { AuthServiceUnavailableError } from '../../../src/auth/token-error.js';
-import { createTokenVerifier } from '../../../src/auth/jwt/jwt-verifier.js';
-import type { TokenVerifier } from '../../../src/auth/token-verifier.js';
-import { startAuthorizationServer, type TestAuthorizationServer } from '../../fixtures/authorization-server.js';
-import { reasonOf } from '../../fixtures/tokens.js';
+import { createIntrospectionVerifier, type IntrospectionVerifierOptions } from '../../../../src/auth/introspection/introspection-verifier.js';
+import { createIssuerRouter } from '../../../../src/auth/issuers/issuer-router.js';
+import { AuthServiceUnavailableError } from '../../../../src/auth/token-error.js';
+import { createTokenVerifier } from '../../../../src/auth/jwt/jwt-verifier.js';
+import type { TokenVerifier } from '../../../../src/auth/token-verifier.js';
+import { startAuthorizationServer, type TestAuthorizationServer } from '../../../fixtures/authorization-server.js';
+import { reasonOf } from '../../../fixtures/tokens.js';
 
 const AUDIENCE = 'https://api.example/graphql';
 const SCOPES = ['read:profile', 'read:orders', 'write:orders'];
