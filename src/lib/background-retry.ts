@@ -1,3 +1,5 @@
+import { checkNonNegative } from './option-checks.js';
+
 /** Timer functions, injectable for tests. */
 export interface RetryTimers {
   /** Calls `callback` once after `delayMs`; the handle must not keep the process alive. */
@@ -50,8 +52,7 @@ export class BackgroundRetry {
   constructor(attempt: () => unknown, options: BackgroundRetryOptions) {
     const { initialDelayMs, maxDelayMs } = options;
     const jitter = options.jitter ?? 0.2;
-    if (!Number.isFinite(initialDelayMs) || initialDelayMs < 0) throw new TypeError('initialDelayMs must be a non-negative number');
-    if (!Number.isFinite(maxDelayMs) || maxDelayMs < 0) throw new TypeError('maxDelayMs must be a non-negative number');
+    checkNonNegative({ initialDelayMs, maxDelayMs });
     if (!Number.isFinite(jitter) || jitter < 0 || jitter >= 1) throw new TypeError('jitter must be at least 0 and below 1');
     this.#attempt = attempt;
     this.#initialDelayMs = initialDelayMs;

@@ -4,6 +4,7 @@ import { DpopProofError } from './dpop-errors.js';
 import { decodeBase64urlJsonObject, isBase64url } from '../../lib/base64url-json.js';
 import { ASYMMETRIC_ALGORITHMS } from '../jws-algorithms.js';
 import { normalizeMediaType } from '../jwt/jws-header.js';
+import { checkNonNegative } from '../../lib/option-checks.js';
 
 /** The `typ` of a DPoP proof (RFC 9449 §4.2). */
 export const DPOP_PROOF_TYPE = 'dpop+jwt';
@@ -77,7 +78,7 @@ const ASYMMETRIC_KEY_TYPES = new Set(['EC', 'RSA', 'OKP']);
 export async function verifyDpopProof(proof: string, expected: DpopProofExpectations, options: DpopProofOptions = {}): Promise<VerifiedDpopProof> {
   const algorithms = checkAlgorithms(options.algorithms ?? DEFAULT_DPOP_ALGORITHMS);
   const windowSec = options.iatWindowSec ?? DEFAULT_DPOP_IAT_WINDOW_SEC;
-  if (!Number.isFinite(windowSec) || windowSec < 0) throw new TypeError('iatWindowSec must be a non-negative number');
+  checkNonNegative({ iatWindowSec: windowSec });
 
   if (typeof proof !== 'string' || proof.length === 0) throw new DpopProofError('malformed');
   if (proof.length > MAX_DPOP_PROOF_LENGTH) throw new DpopProofError('too_large');

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { DpopBindingError, DpopProofError, DpopReplayCacheUnavailableError } from './dpop-errors.js';
 import { checkAlgorithms, DEFAULT_DPOP_ALGORITHMS, DEFAULT_DPOP_IAT_WINDOW_SEC, verifyDpopProof, type VerifiedDpopProof } from './dpop-proof.js';
 import { type DpopReplayCache, MemoryDpopReplayCache } from './dpop-replay-cache.js';
+import { checkNonNegative } from '../../lib/option-checks.js';
 
 /** Options for {@link createDpopVerifier}. */
 export interface DpopVerifierOptions {
@@ -71,7 +72,7 @@ export interface DpopVerifier {
 export function createDpopVerifier(options: DpopVerifierOptions): DpopVerifier {
   const algorithms = Object.freeze([...checkAlgorithms(options.algorithms ?? DEFAULT_DPOP_ALGORITHMS)]);
   const iatWindowSec = options.iatWindowSec ?? DEFAULT_DPOP_IAT_WINDOW_SEC;
-  if (!Number.isFinite(iatWindowSec) || iatWindowSec < 0) throw new TypeError('iatWindowSec must be a non-negative number');
+  checkNonNegative({ iatWindowSec });
   if (options.baseUrls.length === 0) throw new TypeError('baseUrls must name at least one URL');
   const baseUrls = new Set(options.baseUrls.map(baseUrl));
   const now = options.currentDate ?? (() => new Date());

@@ -13,6 +13,7 @@ import { SingleFlight } from '../../lib/single-flight.js';
 import { AuthServiceUnavailableError, TokenError, withTokenContext, type TokenErrorContext } from '../token-error.js';
 import { checkTokenTimes } from '../token-times.js';
 import type { TokenVerifier } from '../token-verifier.js';
+import { checkNonNegative } from '../../lib/option-checks.js';
 
 /** Options for {@link createIntrospectionVerifier}. */
 export interface IntrospectionVerifierOptions {
@@ -289,17 +290,15 @@ function validate(options: IntrospectionVerifierOptions): readonly string[] {
   }
   if (typeof options.clientId !== 'string' || options.clientId.length === 0) throw new TypeError('clientId must be a non-empty string');
   if (typeof options.clientSecret !== 'string' || options.clientSecret.length === 0) throw new TypeError('clientSecret must be a non-empty string');
-  for (const [name, value] of [
-    ['timeoutMs', options.timeoutMs],
-    ['cacheTtlSec', options.cacheTtlSec],
-    ['inactiveCacheTtlSec', options.inactiveCacheTtlSec],
-    ['clockToleranceSec', options.clockToleranceSec],
-    ['maxTokenAgeSec', options.maxTokenAgeSec],
-    ['discoveryTimeoutMs', options.discoveryTimeoutMs],
-    ['discoveryRetryMs', options.discoveryRetryMs],
-  ] as const) {
-    if (value !== undefined && (!Number.isFinite(value) || value < 0)) throw new TypeError(`${name} must be a non-negative number`);
-  }
+  checkNonNegative({
+    timeoutMs: options.timeoutMs,
+    cacheTtlSec: options.cacheTtlSec,
+    inactiveCacheTtlSec: options.inactiveCacheTtlSec,
+    clockToleranceSec: options.clockToleranceSec,
+    maxTokenAgeSec: options.maxTokenAgeSec,
+    discoveryTimeoutMs: options.discoveryTimeoutMs,
+    discoveryRetryMs: options.discoveryRetryMs,
+  });
   if (options.maxTokenAgeSec === 0) throw new TypeError('maxTokenAgeSec must be a positive number');
   return audiences;
 }

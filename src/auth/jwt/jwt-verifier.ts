@@ -12,6 +12,7 @@ import { createRemoteKeySet } from './remote-key-set.js';
 import { withMappedScopes, type ScopeMapper } from '../scope-map.js';
 import { AuthServiceUnavailableError, TokenError } from '../token-error.js';
 import { checkTokenTimes } from '../token-times.js';
+import { checkNonNegative } from '../../lib/option-checks.js';
 
 export { ASYMMETRIC_ALGORITHMS };
 
@@ -218,20 +219,21 @@ function validateOptions(options: TokenVerifierOptions): Settings {
   if (tokenTypes.length === 0) throw new TypeError('tokenTypes must not be empty');
 
   const clockToleranceSec = options.clockToleranceSec ?? 30;
-  if (!Number.isFinite(clockToleranceSec) || clockToleranceSec < 0) throw new TypeError('clockToleranceSec must be a non-negative number');
+  checkNonNegative({ clockToleranceSec });
   const maxTokenAgeSec = options.maxTokenAgeSec;
   if (maxTokenAgeSec !== undefined && (!Number.isFinite(maxTokenAgeSec) || maxTokenAgeSec <= 0)) throw new TypeError('maxTokenAgeSec must be a positive number');
 
-  for (const [name, value] of [
-    ['discoveryTimeoutMs', options.discoveryTimeoutMs],
-    ['jwksTimeoutMs', options.jwksTimeoutMs],
-    ['jwksCooldownMs', options.jwksCooldownMs],
-    ['jwksCacheMaxAgeMs', options.jwksCacheMaxAgeMs],
-    ['retryInitialDelayMs', options.retryInitialDelayMs],
-    ['retryMaxDelayMs', options.retryMaxDelayMs],
-  ] as const) {
-    if (value !== undefined && (!Number.isInteger(value) || value < 0)) throw new TypeError(`${name} must be a non-negative integer`);
-  }
+  checkNonNegative(
+    {
+      discoveryTimeoutMs: options.discoveryTimeoutMs,
+      jwksTimeoutMs: options.jwksTimeoutMs,
+      jwksCooldownMs: options.jwksCooldownMs,
+      jwksCacheMaxAgeMs: options.jwksCacheMaxAgeMs,
+      retryInitialDelayMs: options.retryInitialDelayMs,
+      retryMaxDelayMs: options.retryMaxDelayMs,
+    },
+    'integer',
+  );
 
   return {
     algorithms: new Set(algorithms),
