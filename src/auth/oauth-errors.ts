@@ -276,6 +276,7 @@ export abstract class OAuthError<C extends RefusalCode = RefusalCode> extends Er
     } finally {
       restore();
     }
+    this.name = new.target.name;
     this.code = code;
     this.reason = reason;
     this.oauthError = family.oauthError;
@@ -299,6 +300,7 @@ export abstract class AuthUnavailableError<C extends UnavailableCode = Unavailab
 
   protected constructor(code: C, reason: ReasonOf<C>, message: string, options?: { cause?: unknown }) {
     super(message, options);
+    this.name = new.target.name;
     this.code = code;
     this.reason = reason;
   }

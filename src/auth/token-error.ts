@@ -36,10 +36,8 @@ export class TokenError extends OAuthError<'ERR_INVALID_TOKEN'> {
   readonly clientId: string | undefined;
   /** Unverified `sub` of the refused token, when known. */
   readonly subject: string | undefined;
-
   constructor(reason: TokenErrorReason, options?: { cause?: unknown } & TokenErrorContext) {
     super(TokenError.code, reason, options);
-    this.name = 'TokenError';
     this.issuer = contextValue(options?.issuer);
     this.clientId = contextValue(options?.clientId);
     this.subject = contextValue(options?.subject);
@@ -85,10 +83,8 @@ export type InvalidRequestReason = ReasonOf<'ERR_INVALID_REQUEST'>;
  */
 export class InvalidRequestError extends OAuthError<'ERR_INVALID_REQUEST'> {
   static readonly code = 'ERR_INVALID_REQUEST';
-
   constructor(reason: InvalidRequestReason) {
     super(InvalidRequestError.code, reason);
-    this.name = 'InvalidRequestError';
   }
 }
 
@@ -103,9 +99,7 @@ export type AuthServiceUnavailableReason = ReasonOf<'ERR_AUTH_SERVICE_UNAVAILABL
  */
 export class AuthServiceUnavailableError extends AuthUnavailableError<'ERR_AUTH_SERVICE_UNAVAILABLE'> {
   static readonly code = 'ERR_AUTH_SERVICE_UNAVAILABLE';
-
   constructor(reason: AuthServiceUnavailableReason, message: string, options?: { cause?: unknown }) {
     super(AuthServiceUnavailableError.code, reason, message, options);
-    this.name = 'AuthServiceUnavailableError';
   }
 }

@@ -12,10 +12,8 @@ export type DpopProofErrorReason = ReasonOf<'ERR_INVALID_DPOP_PROOF'>;
  */
 export class DpopProofError extends OAuthError<'ERR_INVALID_DPOP_PROOF'> {
   static readonly code = 'ERR_INVALID_DPOP_PROOF';
-
   constructor(reason: DpopProofErrorReason, options?: { cause?: unknown }) {
     super(DpopProofError.code, reason, options);
-    this.name = 'DpopProofError';
   }
 }
 
@@ -25,10 +23,8 @@ export type DpopBindingErrorReason = ReasonOf<'ERR_DPOP_BINDING'>;
 /** The token does not fit the presentation scheme: answer HTTP 401 `invalid_token`. */
 export class DpopBindingError extends OAuthError<'ERR_DPOP_BINDING'> {
   static readonly code = 'ERR_DPOP_BINDING';
-
   constructor(reason: DpopBindingErrorReason) {
     super(DpopBindingError.code, reason);
-    this.name = 'DpopBindingError';
   }
 }
 
@@ -38,10 +34,8 @@ export type DpopRequestErrorReason = ReasonOf<'ERR_INVALID_DPOP_REQUEST'>;
 /** The DPoP request is malformed: answer HTTP 400 `invalid_request`, in the DPoP scheme. */
 export class DpopRequestError extends OAuthError<'ERR_INVALID_DPOP_REQUEST'> {
   static readonly code = 'ERR_INVALID_DPOP_REQUEST';
-
   constructor(reason: DpopRequestErrorReason) {
     super(DpopRequestError.code, reason);
-    this.name = 'DpopRequestError';
   }
 }
 
@@ -55,9 +49,7 @@ export type DpopReplayCacheUnavailableReason = ReasonOf<'ERR_DPOP_REPLAY_CACHE_U
  */
 export class DpopReplayCacheUnavailableError extends AuthUnavailableError<'ERR_DPOP_REPLAY_CACHE_UNAVAILABLE'> {
   static readonly code = 'ERR_DPOP_REPLAY_CACHE_UNAVAILABLE';
-
   constructor(message: string, options?: { cause?: unknown; reason?: DpopReplayCacheUnavailableReason }) {
     super(DpopReplayCacheUnavailableError.code, options?.reason ?? 'unreachable', message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'DpopReplayCacheUnavailableError';
   }
 }
