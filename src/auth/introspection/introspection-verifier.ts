@@ -9,7 +9,7 @@ import { createMemorySharedCache } from '../cache/memory-shared-cache.js';
 import { withMappedScopes, type ScopeMapper } from '../scope-map.js';
 import type { SharedCache } from '../cache/shared-cache.js';
 import { BackgroundRetry } from '../../lib/background-retry.js';
-import { SingleFlight } from '../../lib/single-flight.js';
+import { SingleFlight } from './single-flight.js';
 import { AuthServiceUnavailableError, TokenError, withTokenContext, type TokenErrorContext } from '../token-error.js';
 import { checkTokenTimes } from '../token-times.js';
 import type { TokenVerifier } from '../token-verifier.js';

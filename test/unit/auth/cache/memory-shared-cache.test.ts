@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { createMemorySharedCache } from '../../../../src/auth/cache/memory-shared-cache.js';
-import { SingleFlight } from '../../../../src/lib/single-flight.js';
+import { SingleFlight } from '../../../../src/auth/introspection/single-flight.js';
 
 describe('createMemorySharedCache', () => {
   it('returns a value until its TTL lapses', async () => {
