@@ -5,5 +5,5 @@ import type { ErrorCode, ErrorDetail } from '../errors.js';
  * HTTP layer gives before Apollo Server sees the request, in the shape Apollo gives its own.
  */
 export function graphqlErrorBody(code: ErrorCode, message: string, detail: ErrorDetail = {}): string {
-  return JSON.stringify({ errors: [{ message, extensions: { code, ...detail } }] });
+  return JSON.stringify({ errors: [{ message, extensions: { ...detail, code } }] });
 }
