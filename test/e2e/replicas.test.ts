@@ -7,6 +7,7 @@ import pg from 'pg';
 import { toGlobalId } from '../../src/graphql/global-id.js';
 import { createDpopKey, signDpopProof, type TestAuthorizationServer, startAuthorizationServer } from '../fixtures/authorization-server.js';
 import { postgresTarget } from '../fixtures/databases.js';
+import { type ScratchDatabase, createScratchDatabase } from '../fixtures/scratch-postgres.js';
 import { TEST_REDIS_URL, redisReachable } from '../fixtures/redis.js';
 import { type ServerProcess, startServerProcess } from '../fixtures/server-process.js';
 
@@ -47,7 +48,7 @@ async function countingProxy(target: string): Promise<{ url: string; calls: () =
   };
 }
 
-async function adminQuery(url: string, query: string): Promise<void> {
+async function sqlOn(url: string, query: string): Promise<void> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
@@ -72,13 +73,7 @@ if (target !== undefined && !redisUp) console.info(`Replica tests skipped: nothi
 
 // Two real server processes (src/main.ts, as `npm start` runs it) on one PostgreSQL database and one Redis.
 (target !== undefined && redisUp ? describe : describe.skip)('two replicas on one PostgreSQL and one Redis', () => {
-  const serverUrl = target?.url ?? '';
-  const databaseName = `rs_replicas_${randomBytes(5).toString('hex')}`;
-  const databaseUrl = (() => {
-    const u = new URL(serverUrl || 'postgres://localhost/x');
-    u.pathname = `/${databaseName}`;
-    return u.toString();
-  })();
+  let database: ScratchDatabase;
   const prefix = `replicas-${randomBytes(6).toString('hex')}:`;
   let as: TestAuthorizationServer;
   let proxy: Awaited<ReturnType<typeof countingProxy>>;
@@ -86,12 +81,12 @@ if (target !== undefined && !redisUp) console.info(`Replica tests skipped: nothi
   let b: ServerProcess;
 
   beforeAll(async () => {
-    await adminQuery(serverUrl, `create database ${databaseName}`);
+    database = await createScratchDatabase(target!.url!, 'rs_replicas');
     as = await startAuthorizationServer({ audience: AUDIENCE, scopes: SCOPES, accessTokenFormat: 'opaque', dpop: true });
     proxy = await countingProxy(`${as.issuer}/token/introspection`);
     const env = {
       NODE_ENV: 'test',
-      DATABASE_URL: databaseUrl,
+      DATABASE_URL: database.url,
       REDIS_URL: TEST_REDIS_URL,
       REDIS_KEY_PREFIX: prefix,
       OAUTH_ISSUER: as.issuer,
@@ -110,7 +105,7 @@ if (target !== undefined && !redisUp) console.info(`Replica tests skipped: nothi
     await Promise.all([a?.stop(), b?.stop()]);
     await proxy?.close();
     await as?.close();
-    await adminQuery(serverUrl, `drop database if exists ${databaseName} with (force)`);
+    await database?.drop();
     const redis = new Redis(TEST_REDIS_URL);
     const keys = await redis.keys(`${prefix}*`);
     if (keys.length > 0) await redis.del(...keys);
@@ -138,7 +133,7 @@ if (target !== undefined && !redisUp) console.info(`Replica tests skipped: nothi
   });
 
   it("invalidates the other replica's catalog response cache and product-row cache when an order through one changes stock", async () => {
-    await adminQuery(databaseUrl, `update products set stock = 1 where id = ${PRODUCT}`);
+    await sqlOn(database.url, `update products set stock = 1 where id = ${PRODUCT}`);
     const buyer = await as.userToken({ sub: 'last-unit-buyer', scope: 'read:profile write:orders' });
     const reader = { authorization: `Bearer ${await as.clientCredentialsToken('read:orders')}` };
     const inStock = (body: Body) => (body.data?.['products'].edges as Array<{ node: { id: string; inStock: boolean } }>).find((e) => e.node.id === toGlobalId('Product', PRODUCT))?.node.inStock;
