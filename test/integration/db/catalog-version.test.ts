@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'kysely';
-import { CATALOG_VERSION_PARTITIONS } from '../../../src/db/migrations/0004-catalog-version-partitions.js';
+import { dialectOf } from '../../../src/db/database.js';
+import { CATALOG_VERSION_PARTITIONS, catalogVersionPartitions } from '../../../src/db/migrations/0004-catalog-version-partitions.js';
 import { lockProducts, readCatalogVersion, takeStock } from '../../../src/domain/catalog/product-repository.js';
 import { placeOrder } from '../../../src/domain/orders/order-service.js';
 import { type TestDatabase, databaseTargets, openTestDatabase, postgresTarget } from '../../fixtures/databases.js';
@@ -41,6 +42,45 @@ describe.each(databaseTargets())('catalog version on $name', (target) => {
       }),
     ).rejects.toThrow('roll back');
     expect(await readCatalogVersion(db)).toBe(before);
+  });
+  it('keeps growing across migration 0004 and its reversal (a version read before is never read again)', async () => {
+    const fresh = await openTestDatabase(target);
+    try {
+      const db = fresh.db;
+      const migration = catalogVersionPartitions(dialectOf(db));
+      const oldVersion = async () => Number((await sql<{ version: string | number }>`select version from catalog_state where id = 1`.execute(db)).rows[0]!.version);
+      const v0 = await readCatalogVersion(db);
+      await migration.down!(db);
+      const v1 = await oldVersion();
+      expect(v1).toBeGreaterThan(v0);
+      await db.updateTable('products').set({ stock: 3 }).where('id', '=', 70 % CATALOG_VERSION_PARTITIONS).execute();
+      const v2 = await oldVersion();
+      expect(v2).toBeGreaterThan(v1);
+      await migration.up(db);
+      const v3 = await readCatalogVersion(db);
+      expect(v3).toBeGreaterThan(v2);
+      await db.updateTable('products').set({ stock: 4 }).where('id', '=', 5).execute();
+      expect(await readCatalogVersion(db)).toBeGreaterThan(v3);
+    } finally {
+      await fresh.cleanup();
+    }
+  });
+
+  it('bumps both partitions when a product's id moves it to another', async () => {
+    const db = database.db;
+    const inserted = await db
+      .insertInto('products')
+      .values({ name: 'Mover', description: null, price_minor: 100, currency: 'USD', stock: 1 })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const partitions = async () => (await db.selectFrom('catalog_versions').selectAll().orderBy('partition').execute()).map((r) => Number(r.version));
+    const before = await partitions();
+    const newId = inserted.id + 100_000 + 1;
+    await db.updateTable('products').set({ id: newId }).where('id', '=', inserted.id).execute();
+    const after = await partitions();
+    const moved = after.map((v, p) => v - before[p]!).flatMap((d, p) => (d > 0 ? [p] : []));
+    expect(moved.sort((x, y) => x - y)).toEqual([inserted.id % CATALOG_VERSION_PARTITIONS, newId % CATALOG_VERSION_PARTITIONS].sort((x, y) => x - y));
+    await db.deleteFrom('products').where('id', '=', newId).execute();
   });
 });
 
