@@ -66,7 +66,7 @@ describe.each(databaseTargets())('catalog version on $name', (target) => {
     }
   });
 
-  it('bumps both partitions when a product's id moves it to another', async () => {
+  it("bumps both partitions when a product's id moves it to another", async () => {
     const db = database.db;
     const inserted = await db
       .insertInto('products')
