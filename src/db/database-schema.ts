@@ -53,9 +53,12 @@ export interface OrderItemTable {
   position: number;
 }
 
-/** One row (id 1): bumped by triggers whenever `products` changes. */
-export interface CatalogStateTable {
-  id: number;
+/**
+ * The catalog version in partitions (migration 0004): a change to a product bumps its partition's
+ * counter (`id % CATALOG_VERSION_PARTITIONS`) by trigger; the catalog version is their sum.
+ */
+export interface CatalogVersionsTable {
+  partition: number;
   version: number;
 }
 
@@ -64,7 +67,7 @@ export interface DatabaseSchema {
   profiles: ProfileTable;
   orders: OrderTable;
   order_items: OrderItemTable;
-  catalog_state: CatalogStateTable;
+  catalog_versions: CatalogVersionsTable;
 }
 
 export type ProductRow = Selectable<ProductTable>;

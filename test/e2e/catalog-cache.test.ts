@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { toGlobalId } from '../../src/graphql/global-id.js';
+import { databaseTargets } from '../fixtures/databases.js';
 import { type TestHttpServer, startHttpServer } from '../fixtures/http-server.js';
+import { type ScratchDatabase, createScratchDatabase } from '../fixtures/scratch-postgres.js';
 
 const CATALOG = '{ products(first: 3) { edges { node { id name price { amount } inStock } } } }';
 
@@ -89,5 +91,47 @@ describe('product rows shared between requests (PRODUCT_CACHE_ENTRIES)', () => {
 
   it('reads it every time with PRODUCT_CACHE_ENTRIES=0', async () => {
     await expect(productReads({ PRODUCT_CACHE_ENTRIES: '0' })).resolves.toEqual([1, 1, 1]);
+  });
+});
+
+describe.each(databaseTargets())('catalog caches and orders on $name', (target) => {
+  const PAGE = '{ products(first: 5) { edges { node { id inStock } } } }';
+  const PRODUCT_ID = toGlobalId('Product', 4);
+  let server: TestHttpServer;
+  let scratch: ScratchDatabase | undefined;
+
+  beforeAll(async () => {
+    scratch = target.url === undefined ? undefined : await createScratchDatabase(target.url, 'rs_catalog_cache');
+    server = await startHttpServer(scratch ? { DATABASE_URL: scratch.url } : {});
+    await server.database.db.updateTable('products').set({ stock: 2 }).where('id', '=', 4).execute();
+  });
+  afterAll(async () => {
+    await server?.close();
+    await scratch?.drop();
+  });
+
+  it('serves a cached page and product row again only until an order changes the stock of a product they show', async () => {
+    const reader = await server.devIssuer!.sign({ sub: 'frank', scope: 'read:profile' });
+    const buyer = await server.devIssuer!.sign({ sub: 'gina', scope: 'write:orders' });
+    const shown = async () => {
+      const r = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: PAGE }) });
+      const body = (await r.json()) as { data: { products: { edges: Array<{ node: { id: string; inStock: boolean } }> } } };
+      return { hit: r.headers.get('x-catalog-cache') === 'hit', inStock: body.data.products.edges.find((e) => e.node.id === PRODUCT_ID)?.node.inStock };
+    };
+    const row = async () => (await server.graphql(`{ product(id: "${PRODUCT_ID}") { inStock } }`, { token: reader })).body.data?.['product'];
+    const buy = async (quantity: number) => {
+      const r = await server.graphql(`mutation { placeOrder(input: { items: [{ productId: "${PRODUCT_ID}", quantity: ${quantity} }] }) { orderId } }`, { token: buyer });
+      expect(r.body.errors).toBeUndefined();
+    };
+
+    await shown();
+    expect(await shown()).toEqual({ hit: true, inStock: true });
+    expect(await row()).toEqual({ inStock: true });
+    await buy(1);
+    expect(await shown()).toEqual({ hit: false, inStock: true });
+    expect(await shown()).toEqual({ hit: true, inStock: true });
+    await buy(1);
+    expect(await shown()).toEqual({ hit: false, inStock: false });
+    expect(await row()).toEqual({ inStock: false });
   });
 });

@@ -4,6 +4,7 @@ import type { DatabaseDialect } from '../database.js';
 import { initialSchema } from './0001-initial-schema.js';
 import { catalogVersion } from './0002-catalog-version.js';
 import { coveringIndexes } from './0003-covering-indexes.js';
+import { catalogVersionPartitions } from './0004-catalog-version-partitions.js';
 
 /**
  * Every migration, by name; names sort in the order they run. Imported statically so the
@@ -14,5 +15,6 @@ export function migrations(dialect: DatabaseDialect): Record<string, Migration> 
     '0001-initial-schema': initialSchema(dialect),
     '0002-catalog-version': catalogVersion(dialect),
     '0003-covering-indexes': coveringIndexes(dialect),
+    '0004-catalog-version-partitions': catalogVersionPartitions(dialect),
   };
 }

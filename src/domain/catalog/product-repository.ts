@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 
 import { dialectOf } from '../../db/database.js';
 import type { DatabaseSchema, ProductRow } from '../../db/database-schema.js';
+import { CATALOG_VERSION_PARTITIONS } from '../../db/migrations/0004-catalog-version-partitions.js';
 import { preparedQuery } from '../../db/prepared-query.js';
 
 type Db = Kysely<DatabaseSchema>;
@@ -12,7 +13,10 @@ const productsAfter = preparedQuery((db, $, args) => {
   const query = db.selectFrom('products').selectAll().orderBy('id', 'asc').limit($.value<number>(0));
   return args[1] != null ? query.where('id', '>', $.value<number>(1)) : query;
 });
-const catalogVersion = preparedQuery((db) => db.selectFrom('catalog_state').select('version').where('id', '=', 1));
+// One statement, so one snapshot: the sum of the partitions' counters as of one moment.
+const catalogVersion = preparedQuery((db) =>
+  db.selectFrom('catalog_versions').select((eb) => eb.fn.sum<number | string | null>('version').as('version')),
+);
 
 /** Products with these ids, in no particular order; missing ids are simply absent. */
 export async function findProductsByIds(db: Db, ids: readonly number[]): Promise<ProductRow[]> {
@@ -26,15 +30,24 @@ export async function findProductsAfter(db: Db, afterId: number | null, limit: n
 }
 
 /**
- * Locks these product rows (`FOR UPDATE`) in ascending id order, in one statement, inside a
- * transaction. Every writer that changes several products locks them all this way first: the
- * catalog-version trigger then takes the `catalog_state` row only after all of a transaction's
- * product locks, never between two of them, so two transactions cannot wait for each other.
+ * Locks these product rows (`FOR UPDATE`) in ascending id order, then their catalog-version
+ * partitions in ascending partition order, each in one statement, inside a transaction. Every
+ * writer that changes several products locks them all this way first: the catalog-version
+ * trigger then bumps partitions the transaction already holds, never waiting between two
+ * product updates, so two transactions cannot wait for each other (without the second step,
+ * orders for products 2 and 65 and for 1 and 66 would take partitions 2, 1 and 1, 2).
  * SQLite has no row locks (a write transaction holds the whole database): nothing to do.
  */
 export async function lockProducts(db: Db, ids: readonly number[]): Promise<void> {
   if (ids.length === 0 || dialectOf(db) !== 'postgres') return;
   await db.selectFrom('products').select('id').where('id', 'in', [...ids]).orderBy('id').forUpdate().execute();
+  const partitions = [...new Set(ids.map(catalogPartitionOf))];
+  await db.selectFrom('catalog_versions').select('partition').where('partition', 'in', partitions).orderBy('partition').forUpdate().execute();
+}
+
+/** The catalog-version partition a product's changes bump. */
+export function catalogPartitionOf(productId: number): number {
+  return productId % CATALOG_VERSION_PARTITIONS;
 }
 
 /**
@@ -66,9 +79,13 @@ export async function returnStock(db: Db, productId: number, quantity: number, u
     .execute();
 }
 
-/** The catalog version: bumped by database triggers whenever any product changes. */
+/**
+ * The catalog version: the sum of the partitions' counters, which database triggers bump whenever
+ * any product changes (in the changing transaction). It only grows, and is unchanged exactly
+ * when no product changed.
+ */
 export async function readCatalogVersion(db: Db): Promise<number> {
   const [row] = await catalogVersion.execute(db, []);
-  if (row === undefined) throw new Error('catalog_state has no row: the database is not migrated');
+  if (row === undefined || row.version === null) throw new Error('catalog_versions is empty: the database is not migrated');
   return Number(row.version);
 }
