@@ -64,6 +64,8 @@ export interface SubscriptionServerOptions {
 export interface SubscriptionServer {
   /** Open WebSocket connections. */
   readonly connections: number;
+  /** Active subscriptions (event streams) in this process. */
+  readonly active: number;
   /** Closes every socket with 1001 and stops accepting upgrades. Idempotent. */
   dispose(): Promise<void>;
 }
@@ -346,6 +348,9 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
   return {
     get connections() {
       return open;
+    },
+    get active() {
+      return hub.size;
     },
     dispose() {
       disposing ??= (async () => {
