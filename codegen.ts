@@ -24,6 +24,7 @@ const config: CodegenConfig = {
           OrderEdge: '../models.js#OrderEdgeModel',
           PlaceOrderPayload: '../models.js#PlaceOrderPayloadModel',
           Money: '../models.js#MoneyModel',
+          OrderEvent: '../models.js#OrderEventModel',
         },
       },
     },

@@ -7,6 +7,7 @@ import { configFromEnvironmentOrExit } from './process-config.js';
 import { createDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { seedCatalog } from './db/seed.js';
+import { relayChangesBetweenWorkers } from './lib/cluster-relay.js';
 
 /**
  * `npm run start:cluster`: one server process per core (`WORKERS` overrides), sharing the port
@@ -36,6 +37,8 @@ async function primary(): Promise<void> {
   // Workers must accept each other's cursors: without CURSOR_SECRET (never in production) they share one random secret.
   const workerEnv = config.cursorSecret === undefined ? { CURSOR_SECRET: randomBytes(MIN_CURSOR_SECRET_BYTES).toString('base64url') } : {};
   const fork = () => cluster.fork(workerEnv);
+  // On SQLite each worker publishes its commits in process; the primary passes them to the others (PostgreSQL: LISTEN/NOTIFY).
+  relayChangesBetweenWorkers();
   for (let i = 0; i < workers; i++) fork();
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) {

@@ -174,6 +174,24 @@ export interface HttpLimits {
   readonly maxConnections: number;
 }
 
+/** What WebSocket subscribers may make one server process hold. */
+export interface SubscriptionLimits {
+  /** Time a new socket has to send `connection_init`, ms; then closed 4408. */
+  readonly connectionInitTimeoutMs: number;
+  /** WebSocket connections open at once per process; more are refused at the upgrade (503). */
+  readonly maxConnections: number;
+  /** Active subscriptions on one connection; more are answered `TOO_MANY_SUBSCRIPTIONS`. */
+  readonly maxPerConnection: number;
+  /** Active subscriptions of one principal (issuer + subject) in this process, over all its connections. */
+  readonly maxPerPrincipal: number;
+  /** Events waiting to be sent on one subscription; one more closes the socket 4413 (slow consumer). */
+  readonly maxQueuedEvents: number;
+  /** Bytes the socket may hold unsent (`ws` bufferedAmount); above it the socket is closed 4413. */
+  readonly maxBufferedBytes: number;
+  /** Ping interval, ms; a client that does not answer within the same time is dropped. 0: no pings. */
+  readonly keepAliveMs: number;
+}
+
 export interface Config {
   readonly environment: 'development' | 'production' | 'test';
   readonly host: string;
@@ -233,6 +251,8 @@ export interface Config {
   readonly persistedDocuments: PersistedDocumentsSettings;
   /** Server processes `npm run start:cluster` starts (`WORKERS`; default one per core). */
   readonly workers: number;
+  /** GraphQL subscriptions over WebSocket (`graphql-transport-ws` on /graphql). */
+  readonly subscriptions: SubscriptionLimits;
 }
 
 /** Every environment variable the server reads, with its default and meaning (the README's table is generated from the same facts). */
@@ -276,6 +296,13 @@ export const ENVIRONMENT_VARIABLES = {
   HTTP_IDLE_TIMEOUT_MS: 'A connection on which nothing is sent or received for this long while a request is under way is closed, in milliseconds (default 60000).',
   HTTP_KEEP_ALIVE_TIMEOUT_MS: 'An idle keep-alive connection is closed after this long, in milliseconds (default 72000).',
   HTTP_MAX_CONNECTIONS: 'Most connections open at once per process (default 4096); more are closed unanswered.',
+  WS_CONNECTION_INIT_TIMEOUT_MS: 'Time a WebSocket has to send connection_init, in milliseconds (default 3000); then it is closed 4408.',
+  WS_MAX_CONNECTIONS: 'Most WebSocket (subscription) connections open at once per process (default 1000); more upgrades are answered 503.',
+  WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: 'Most active subscriptions on one WebSocket (default 20); more are answered TOO_MANY_SUBSCRIPTIONS.',
+  WS_MAX_SUBSCRIPTIONS_PER_PRINCIPAL: 'Most active subscriptions of one token subject per process, over all its sockets (default 50).',
+  WS_MAX_QUEUED_EVENTS: 'Events waiting to be sent on one subscription (default 100); one more closes the socket 4413 (slow consumer).',
+  WS_MAX_BUFFERED_BYTES: 'Bytes a WebSocket may hold unsent (default 1048576); above it the socket is closed 4413 (slow consumer).',
+  WS_KEEPALIVE_MS: 'Ping interval of WebSockets, in milliseconds (default 12000; 0: none); an unanswered ping drops the socket.',
   DEV_LANDING_TOKEN: 'true | false: embed an all-scopes development token in the landing page (default true only when HOST is a loopback address).',
   AUTHZ_MODE: 'filter (default: denied fields null with errors) | reject (any denial rejects the operation) | dry-run (log only).',
   LOG_LEVEL: 'fatal | error | warn | info | debug | trace | silent (default info).',
@@ -699,6 +726,15 @@ export function loadConfig(env: Env, projectRoot: string): Config {
     cursorSecret: cursorSecret(env, production),
     persistedDocuments: persistedDocuments(env, projectRoot),
     workers: integer(env, 'WORKERS', availableParallelism(), 1, 999),
+    subscriptions: Object.freeze({
+      connectionInitTimeoutMs: integer(env, 'WS_CONNECTION_INIT_TIMEOUT_MS', 3000, 100, 600_000),
+      maxConnections: integer(env, 'WS_MAX_CONNECTIONS', 1000, 0, 1_000_000),
+      maxPerConnection: integer(env, 'WS_MAX_SUBSCRIPTIONS_PER_CONNECTION', 20, 1, 10_000),
+      maxPerPrincipal: integer(env, 'WS_MAX_SUBSCRIPTIONS_PER_PRINCIPAL', 50, 1, 1_000_000),
+      maxQueuedEvents: integer(env, 'WS_MAX_QUEUED_EVENTS', 100, 1, 100_000),
+      maxBufferedBytes: integer(env, 'WS_MAX_BUFFERED_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),
+      keepAliveMs: integer(env, 'WS_KEEPALIVE_MS', 12_000, 0, 3_600_000),
+    }),
   });
 }
 

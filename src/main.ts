@@ -1,10 +1,12 @@
 import { configFromEnvironmentOrExit } from './process-config.js';
+import { workerChangeRelay } from './lib/cluster-relay.js';
 import { createServer } from './server.js';
 
 /** Reads the environment, listens and handles signals (src/cluster.ts does the same per worker). */
 async function main(): Promise<void> {
   const config = configFromEnvironmentOrExit();
-  const server = await createServer(config);
+  // Under `npm run start:cluster`, SQLite commits reach the other workers through the primary.
+  const server = await createServer(config, { changeRelay: workerChangeRelay() });
   server.app.log.info({ url: `${server.url}/graphql` }, `GraphQL API ready at ${server.url}/graphql`);
 
   let stopping = false;

@@ -3,11 +3,12 @@ import type { ChallengeBuilder } from '../auth/challenge-builder.js';
 import type { Principal } from '../auth/principal.js';
 import type { Logger } from '../logger.js';
 import type { AuthorizationIndex } from './authorization-index.js';
-import { denialChallengeDescription, denialError } from './denial-error.js';
+import { denialChallengeDescription } from './denial-error.js';
 import type { AuthorizationMode } from '../config.js';
 import type { AuthorizationContext } from './field-guard.js';
 import { OperationAnalyzer } from './operation-analyzer.js';
-import { type OperationPlan, planAnalysedOperation } from './operation-plan.js';
+import { decideOperation, rejectionErrors } from './operation-decision.js';
+import type { OperationPlan } from './operation-plan.js';
 import { PlanCache } from './plan-cache.js';
 import { evaluate } from './requirement.js';
 
@@ -24,22 +25,6 @@ export interface AuthorizationPluginOptions {
 interface PluginContext extends AuthorizationContext {
   readonly requestId: string;
   readonly log: Logger;
-}
-
-function logDenials(log: Logger, principal: Principal, plan: OperationPlan, mode: AuthorizationMode): void {
-  const who =
-    principal.kind === 'anonymous'
-      ? { subject: null, clientId: null }
-      : { subject: principal.subject, clientId: principal.clientId ?? null };
-  for (const d of plan.denied) {
-    log.info(
-      { event: mode === 'dry-run' ? 'authz.would_deny' : 'authz.denied', ...who, path: d.path, field: d.coordinate, reason: d.denial.reason, missingScopes: d.denial.missingScopes },
-      mode === 'dry-run' ? 'field would be denied (dry-run)' : 'field denied',
-    );
-  }
-  if (plan.deniedUnlisted > 0) {
-    log.info({ event: mode === 'dry-run' ? 'authz.would_deny' : 'authz.denied', ...who, unlisted: plan.deniedUnlisted }, 'more fields denied than listed');
-  }
 }
 
 /**
@@ -63,16 +48,7 @@ export function authorizationPlugin(options: AuthorizationPluginOptions): Apollo
       const analysed = analyzer.forRequest(rc);
       if (analysed === undefined) return null;
       const { analysis } = analysed;
-      const plan = cache.getOrCompute(analysis, contextValue.principal, () => planAnalysedOperation(analysis, contextValue.guard));
-      if (plan.denied.length === 0) return null;
-      logDenials(contextValue.log, contextValue.principal, plan, mode);
-      if (mode === 'dry-run') return null;
-
-      const deniedRoots = plan.rootFields.filter((r) => !r.decision.allowed);
-      const reject =
-        (deniedRoots.length > 0 && deniedRoots.length === plan.rootFields.length) ||
-        (plan.operationType === 'mutation' && deniedRoots.length > 0) ||
-        (mode === 'reject' && (plan.deniedUnlisted > 0 || plan.denied.some((d) => !d.conditional)));
+      const { plan, reject } = decideOperation({ analysis, principal: contextValue.principal, guard: contextValue.guard, mode, log: contextValue.log, cache });
       if (!reject) return null;
       return rejection(contextValue.principal, plan, options.challenges);
     },
@@ -85,7 +61,7 @@ export function authorizationPlugin(options: AuthorizationPluginOptions): Apollo
 }
 
 function rejection(principal: Principal, plan: OperationPlan, challenges: ChallengeBuilder) {
-  const errors = plan.denied.filter((d) => !d.conditional).map((d) => ({ ...denialError(d.denial).toJSON(), path: d.path.split('.') }));
+  const errors = rejectionErrors(plan).map((e) => e.toJSON());
   const answer = principal.kind === 'anonymous' ? challenges.authenticationRequired() : insufficientScope(principal, plan, challenges);
   const headers = new HeaderMap();
   if (answer.challenge !== undefined) headers.set('www-authenticate', answer.challenge);

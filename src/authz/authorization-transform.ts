@@ -45,6 +45,16 @@ export function applyAuthorization(schema: GraphQLSchema, options: Authorization
           if (denied) throw denied;
           return resolve(source, args, context, info);
         },
+        // A subscription root field's event stream is opened by `subscribe`: guarded the same way.
+        ...(fieldConfig.subscribe
+          ? {
+              subscribe(source: unknown, args: Record<string, unknown>, context: AuthorizationContext, info: Parameters<GraphQLFieldResolver<unknown, unknown>>[3]) {
+                const denied = context.guard.check(requirement);
+                if (denied) throw denied;
+                return fieldConfig.subscribe!(source, args, context, info);
+              },
+            }
+          : {}),
       };
     },
   });

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 
+import type { ChangeFeed } from '../db/change-feed.js';
 import type { DatabaseSchema } from '../db/database-schema.js';
 import type { ProductRowCache } from './catalog/product-row-cache.js';
 import type { CursorCodec } from './cursor-codec.js';
@@ -15,6 +16,8 @@ export interface RequestDeps {
   /** Pagination cursors, shared by every request of the server. */
   readonly cursors: CursorCodec;
   readonly now?: () => Date;
+  /** The server's change feed: committed writes reach subscribers through it. Absent: no events. */
+  readonly changes?: ChangeFeed;
 }
 
 export interface CreateRequestDepsOptions {
@@ -24,13 +27,15 @@ export interface CreateRequestDepsOptions {
   now?: () => Date;
   /** The server's shared product rows (public catalog data), if it keeps them. */
   products?: ProductRowCache;
+  /** The server's change feed, for the writes' events. */
+  changes?: ChangeFeed;
 }
 
 /** Fresh deps for one request: new loaders sharing `db` (and the server's product rows and cursor codec), and the same clock everywhere. */
 export function createRequestDeps(db: Kysely<DatabaseSchema>, options: CreateRequestDepsOptions): RequestDeps {
   const loaders = createLoaders(db, options);
   const { cursors } = options;
-  return options.now ? { db, loaders, cursors, now: options.now } : { db, loaders, cursors };
+  return { db, loaders, cursors, ...(options.now ? { now: options.now } : {}), ...(options.changes ? { changes: options.changes } : {}) };
 }
 
 /** The request's current time as an ISO-8601 UTC string, the form timestamps are stored in. */

@@ -10,6 +10,7 @@ import { type AuthorizationMode, DEFAULT_EXECUTOR, DEFAULT_MAX_TOKENS, DEFAULT_O
 import { OperationAnalyzer } from '../authz/operation-analyzer.js';
 import { operationLimitsPlugin } from '../authz/operation-limits.js';
 import { jitExecutionPlugin } from './jit-executor.js';
+import { subscriptionsOverHttpPlugin } from './subscriptions/subscriptions-over-http.js';
 import type { ErrorFormatter } from './format-errors.js';
 import { internalErrorFormatter, internalErrorLoggingPlugin, reportInternalErrors } from './internal-errors.js';
 import { principalSchemas } from '../authz/principal-schemas.js';
@@ -65,6 +66,7 @@ export function createApollo(options: ApolloOptions): ApolloServer<RequestContex
     plugins: [
       ApolloServerPluginCacheControlDisabled(),
       internalErrorLoggingPlugin<RequestContext>(),
+      subscriptionsOverHttpPlugin<RequestContext>(),
       // Refuses an untrusted document in didResolveOperation, before any plugin answers it.
       ...(options.persistedDocuments?.plugin ? [options.persistedDocuments.plugin] : []),
       authorizationPlugin({ index: options.index, mode: options.mode, challenges: options.challenges, analyzer }),

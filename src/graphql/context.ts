@@ -3,11 +3,13 @@ import type { Principal } from '../auth/principal.js';
 import type { AuthorizationIndex } from '../authz/authorization-index.js';
 import { type AuthorizationContext, FieldGuard } from '../authz/field-guard.js';
 import type { AuthorizationMode } from '../config.js';
+import type { ChangeFeed } from '../db/change-feed.js';
 import type { DatabaseSchema } from '../db/database-schema.js';
 import type { ProductRowCache } from '../domain/catalog/product-row-cache.js';
 import type { CursorCodec } from '../domain/cursor-codec.js';
 import { type RequestDeps, createRequestDeps } from '../domain/request-deps.js';
 import type { Logger } from '../logger.js';
+import type { ChangeHub } from './subscriptions/change-hub.js';
 
 /**
  * Everything a resolver may use, built once per request and never mutated: who is calling,
@@ -20,6 +22,17 @@ export interface RequestContext extends AuthorizationContext {
   readonly guard: FieldGuard;
   readonly deps: RequestDeps;
   readonly log: Logger;
+  /** On a WebSocket connection: where subscriptions get their events. Absent over HTTP. */
+  readonly live?: LiveEvents;
+}
+
+/** What a subscription's event stream needs from its connection. */
+export interface LiveEvents {
+  readonly hub: ChangeHub;
+  /** Events queued per subscription at most (`WS_MAX_QUEUED_EVENTS`). */
+  readonly maxQueuedEvents: number;
+  /** Called when a subscription's queue overflows: the connection is closed as a slow consumer. */
+  readonly onOverflow: () => void;
 }
 
 /** Builds the immutable context of one request: fresh DataLoaders, decisions for this principal. */
@@ -34,12 +47,17 @@ export function createRequestContext(input: {
   readonly products?: ProductRowCache;
   /** The server's pagination cursor codec. */
   readonly cursors: CursorCodec;
+  /** The server's change feed: writes publish their events through it. */
+  readonly changes?: ChangeFeed;
+  /** A WebSocket connection's event source. */
+  readonly live?: LiveEvents;
 }): RequestContext {
   return Object.freeze({
+    ...(input.live ? { live: input.live } : {}),
     requestId: input.requestId,
     principal: input.principal,
     guard: new FieldGuard(input.principal, input.mode, input.index),
-    deps: createRequestDeps(input.db, { products: input.products, cursors: input.cursors }),
+    deps: createRequestDeps(input.db, { products: input.products, cursors: input.cursors, ...(input.changes ? { changes: input.changes } : {}) }),
     log: input.log,
   });
 }

@@ -91,7 +91,9 @@ export function jitExecutionPlugin<TContext extends BaseContext>(options: JitExe
   // The same listener serves every request: it keeps no per-request state.
   const listener: GraphQLRequestListener<TContext> = {
     async responseForOperation(rc) {
-      if (resolvedOperation(rc) === undefined) return null;
+      const operation = resolvedOperation(rc);
+      // Subscriptions are answered by Apollo's own handling (they are served over WebSocket).
+      if (operation === undefined || operation.operation === 'subscription') return null;
       // graphql-jit 0.8.9 runs a field excluded by @skip/@include whose selection holds a fragment
       // when the same response key is selected again (property-limits.test.ts): such a response
       // could hold fields the operation limits never measured. Documents using either directive

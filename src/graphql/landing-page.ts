@@ -11,6 +11,11 @@ const EXAMPLE_OPERATION_BODY = `query MyOrders {
   }
   products(first: 3) { edges { node { id name price { amount currency } inStock } } }
 }
+
+# Live: run this, then place an order (Sandbox sends subscriptions over WebSocket on /graphql).
+subscription MyOrderEvents {
+  orderEvents { status previousStatus order { id status total { amount currency } } }
+}
 `;
 const EXAMPLE_OPERATION = `# Try it: the Authorization header below holds a development token with every scope.
 ${EXAMPLE_OPERATION_BODY}`;

@@ -1,4 +1,5 @@
 import type { OrderItemRow, OrderRow, ProductRow, ProfileRow } from '../db/database-schema.js';
+import type { OrderChange } from '../domain/orders/order-events.js';
 import type { Connection } from '../domain/pagination.js';
 
 /** What resolvers of each GraphQL type receive as their parent: the repositories' plain rows. */
@@ -17,3 +18,5 @@ export interface MoneyModel {
   readonly amount: string;
   readonly currency: string;
 }
+/** `OrderEvent`: the committed change as the feed delivered it. */
+export type OrderEventModel = OrderChange;

@@ -19,6 +19,7 @@ import {
   updateOrderStatusIf,
 } from './order-repository.js';
 import { assertTransition, CANCELLABLE_STATUSES, isOrderStatus } from './order-status.js';
+import { writeTransaction } from './order-events.js';
 
 export type { PlaceOrderInput } from './order-input.js';
 
@@ -110,7 +111,7 @@ async function insertOrderTransaction(
 ): Promise<{ order: OrderRow; items: OrderItemRow[] }> {
   const now = timestamp(deps);
   // Loaders must not be used in here: on SQLite they would wait for this transaction's connection.
-  return deps.db.transaction().execute(async (trx) => {
+  return writeTransaction(deps, async (trx, publish) => {
     const prices = new Map<number, { price: number; currency: string }>();
     const byId = [...request.lines].sort((a, b) => a.productId - b.productId);
     // All product rows first, in id order, before the first update bumps the catalog version.
@@ -153,6 +154,9 @@ async function insertOrderTransaction(
         position,
       })),
     );
+    // Delivered to subscribers after commit (PostgreSQL: NOTIFY in this transaction).
+    await publish({ kind: 'order', order, previousStatus: null });
+    for (const line of byId) await publish({ kind: 'product', productId: line.productId });
     return { order, items };
   });
 }
@@ -228,7 +232,7 @@ async function moveOrder(
   const restock = to === 'CANCELLED' ? await deps.loaders.orderItemsByOrderId.load(order.id) : [];
   const now = timestamp(deps);
   const byProduct = [...restock].sort((a, b) => a.product_id - b.product_id);
-  const updated = await retryingContention(() => deps.db.transaction().execute(async (trx) => {
+  const updated = await retryingContention(() => writeTransaction(deps, async (trx, publish) => {
     const row = await updateOrderStatusIf(trx, order.id, expected, to, now);
     if (row === undefined) {
       const current = await findOrderStatus(trx, order.id);
@@ -242,6 +246,8 @@ async function moveOrder(
     // Same lock order as placeOrder: the order row first, then every product by ascending id.
     await lockProducts(trx, byProduct.map((item) => item.product_id));
     for (const item of byProduct) await returnStock(trx, item.product_id, item.quantity, now);
+    await publish({ kind: 'order', order: row, previousStatus: order.status });
+    for (const item of byProduct) await publish({ kind: 'product', productId: item.product_id });
     return row;
   }));
   deps.loaders.orderById.clear(updated.id).prime(updated.id, updated);

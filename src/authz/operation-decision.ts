@@ -1,0 +1,73 @@
+import type { Principal } from '../auth/principal.js';
+import type { AuthorizationMode } from '../config.js';
+import { GraphQLError } from 'graphql';
+import type { Logger } from '../logger.js';
+import { denialError } from './denial-error.js';
+import type { FieldGuard } from './field-guard.js';
+import type { OperationAnalysis } from './operation-analysis.js';
+import { type OperationPlan, planAnalysedOperation } from './operation-plan.js';
+import type { PlanCache } from './plan-cache.js';
+
+/** The verdict on a whole operation for one caller, before anything executes. */
+export interface OperationDecision {
+  readonly plan: OperationPlan;
+  /**
+   * Nothing may execute: every requested root field is denied, a mutation has a denied root
+   * field, or mode `reject` and some field is denied. Otherwise the field guards null out what
+   * is denied.
+   */
+  readonly reject: boolean;
+}
+
+/**
+ * Decides an analysed operation for the guard's caller (the HTTP plugin and the WebSocket
+ * subscriptions use exactly this): plans it (through `cache` when given), logs every denial, and
+ * says whether the operation is rejected whole.
+ */
+export function decideOperation(input: {
+  readonly analysis: OperationAnalysis;
+  readonly principal: Principal;
+  readonly guard: FieldGuard;
+  readonly mode: AuthorizationMode;
+  readonly log: Logger;
+  readonly cache?: PlanCache;
+}): OperationDecision {
+  const { analysis, principal, guard, mode, log } = input;
+  const compute = () => planAnalysedOperation(analysis, guard);
+  const plan = input.cache ? input.cache.getOrCompute(analysis, principal, compute) : compute();
+  if (plan.denied.length === 0) return { plan, reject: false };
+  logDenials(log, principal, plan, mode);
+  if (mode === 'dry-run') return { plan, reject: false };
+  const deniedRoots = plan.rootFields.filter((r) => !r.decision.allowed);
+  const reject =
+    (deniedRoots.length > 0 && deniedRoots.length === plan.rootFields.length) ||
+    (plan.operationType === 'mutation' && deniedRoots.length > 0) ||
+    (mode === 'reject' && (plan.deniedUnlisted > 0 || plan.denied.some((d) => !d.conditional)));
+  return { plan, reject };
+}
+
+/** One error per listed denied field of a rejected operation (`code`, `requiredScopes`, `missingScopes`), with its path. */
+export function rejectionErrors(plan: OperationPlan): GraphQLError[] {
+  return plan.denied
+    .filter((d) => !d.conditional)
+    .map((d) => {
+      const error = denialError(d.denial);
+      return new GraphQLError(error.message, { path: d.path.split('.'), extensions: error.extensions });
+    });
+}
+
+function logDenials(log: Logger, principal: Principal, plan: OperationPlan, mode: AuthorizationMode): void {
+  const who =
+    principal.kind === 'anonymous'
+      ? { subject: null, clientId: null }
+      : { subject: principal.subject, clientId: principal.clientId ?? null };
+  for (const d of plan.denied) {
+    log.info(
+      { event: mode === 'dry-run' ? 'authz.would_deny' : 'authz.denied', ...who, path: d.path, field: d.coordinate, reason: d.denial.reason, missingScopes: d.denial.missingScopes },
+      mode === 'dry-run' ? 'field would be denied (dry-run)' : 'field denied',
+    );
+  }
+  if (plan.deniedUnlisted > 0) {
+    log.info({ event: mode === 'dry-run' ? 'authz.would_deny' : 'authz.denied', ...who, unlisted: plan.deniedUnlisted }, 'more fields denied than listed');
+  }
+}
