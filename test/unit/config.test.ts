@@ -17,7 +17,7 @@ const variableOf = (env: Record<string, string>): string | undefined => {
 describe('configuration', () => {
   it('defaults to the embedded database and the development issuer', () => {
     const c = loadConfig({}, ROOT);
-    expect(c.database).toEqual({ kind: 'sqlite', filename: '/srv/app/data/app.db' });
+    expect(c.database).toEqual({ kind: 'sqlite', filename: '/srv/app/data/app.db', busyTimeoutMs: 5000 });
     expect(c.auth.issuer).toMatchObject({ kind: 'development', issuer: 'http://127.0.0.1:4000/dev-issuer', keyFile: '/srv/app/data/dev-issuer-key.json' });
     expect(c.auth.audience).toBe('http://127.0.0.1:4000/graphql');
     expect(c.authorization.mode).toBe('filter');
@@ -206,7 +206,7 @@ describe('public URL', () => {
 
 describe('DATABASE_URL', () => {
   it.each(['sqlite::memory:', ':memory:', 'file::memory:'])('reads %s as an in-memory SQLite database, not a file', (value) => {
-    expect(loadConfig({ DATABASE_URL: value }, ROOT).database).toEqual({ kind: 'sqlite', filename: ':memory:' });
+    expect(loadConfig({ DATABASE_URL: value }, ROOT).database).toEqual({ kind: 'sqlite', filename: ':memory:', busyTimeoutMs: 5000 });
   });
 
   it.each([
@@ -214,7 +214,7 @@ describe('DATABASE_URL', () => {
     ['file:///var/lib/app/x.db', '/var/lib/app/x.db'],
     ['/var/lib/app/x.db', '/var/lib/app/x.db'],
   ])('reads %s as the SQLite file %s', (value, filename) => {
-    expect(loadConfig({ DATABASE_URL: value }, ROOT).database).toEqual({ kind: 'sqlite', filename });
+    expect(loadConfig({ DATABASE_URL: value }, ROOT).database).toEqual({ kind: 'sqlite', filename, busyTimeoutMs: 5000 });
   });
 
   it.each(['sqlite:', 'postgres://user:hunter2@', 'redis://:hunter2@cache:6379'])('stops start-up on %s, naming DATABASE_URL without the password', (value) => {
