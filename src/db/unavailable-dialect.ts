@@ -56,9 +56,9 @@ class UnavailableErrorsDriver implements Driver {
   readonly #wrappers = new WeakMap<DatabaseConnection, GuardedConnection>();
 
   constructor(readonly inner: Driver) {
-    if (inner.savepoint) this.savepoint = (c, name, compile) => guarded(() => inner.savepoint!(innerOf(c), name, compile));
-    if (inner.rollbackToSavepoint) this.rollbackToSavepoint = (c, name, compile) => guarded(() => inner.rollbackToSavepoint!(innerOf(c), name, compile));
-    if (inner.releaseSavepoint) this.releaseSavepoint = (c, name, compile) => guarded(() => inner.releaseSavepoint!(innerOf(c), name, compile));
+    if (inner.savepoint) this.savepoint = (c, name, compile) => guarded(() => inner.savepoint!(c, name, compile));
+    if (inner.rollbackToSavepoint) this.rollbackToSavepoint = (c, name, compile) => guarded(() => inner.rollbackToSavepoint!(c, name, compile));
+    if (inner.releaseSavepoint) this.releaseSavepoint = (c, name, compile) => guarded(() => inner.releaseSavepoint!(c, name, compile));
   }
 
   savepoint?: (connection: DatabaseConnection, savepointName: string, compileQuery: QueryCompiler['compileQuery']) => Promise<void>;
@@ -79,18 +79,22 @@ class UnavailableErrorsDriver implements Driver {
     return wrapper;
   }
 
+  // The transaction statements run through the wrapper: Kysely's logging (statement counting) is
+  // attached to the connection object it was given, and the built-in drivers send them with
+  // `connection.executeQuery`.
   beginTransaction(connection: DatabaseConnection, settings: TransactionSettings): Promise<void> {
-    return guarded(() => this.inner.beginTransaction(innerOf(connection), settings));
+    return guarded(() => this.inner.beginTransaction(connection, settings));
   }
 
   commitTransaction(connection: DatabaseConnection): Promise<void> {
-    return guarded(() => this.inner.commitTransaction(innerOf(connection)));
+    return guarded(() => this.inner.commitTransaction(connection));
   }
 
   rollbackTransaction(connection: DatabaseConnection): Promise<void> {
-    return guarded(() => this.inner.rollbackTransaction(innerOf(connection)));
+    return guarded(() => this.inner.rollbackTransaction(connection));
   }
 
+  // The driver's own connection: PostgreSQL's release method is private to it.
   releaseConnection(connection: DatabaseConnection): Promise<void> {
     return this.inner.releaseConnection(innerOf(connection));
   }
