@@ -99,6 +99,8 @@ const postgres = databaseTargets().find((target) => target.name === 'postgres');
 
     await proxy.set('down');
     expectUnavailable(await server.graphql(READ, { token }));
+    // Anonymous catalog reads too (their response cache checks the catalog version first).
+    expectUnavailable(await server.graphql(READ));
     expectUnavailable(await server.graphql(PLACE, { token, variables: { key: 'pg-down' } }));
     const ready = await status(server, '/readyz');
     expect(ready.status).toBe(503);
