@@ -72,7 +72,10 @@ export function createRemoteKeySet(url: URL, options: RemoteKeySetOptions = {}):
 
   const failed = (why: string): void => {
     failures += 1;
-    lastFailureAt = Date.now();
+    // Forced fetches (start-up, the background refetch) do not hold requests back: the cooldown
+    // after a failure throttles the fetches that requests cause, and the background ones are
+    // spaced by their own backoff (at least one cooldown).
+    if (!forcing) lastFailureAt = Date.now();
     lastFailure = why;
     refetch.failed();
   };
