@@ -32,6 +32,8 @@ function expectUnavailable(result: Awaited<ReturnType<TestHttpServer['graphql']>
   expect(result.status).toBe(503);
   expect(result.headers.get('retry-after')).toMatch(/^\d+$/);
   expect(result.body.errors?.map((e) => e.extensions?.['code'])).toEqual(['DATABASE_UNAVAILABLE']);
+  expect(result.body.errors?.[0]?.extensions?.['retryable']).toBe(true);
+  expect(result.body.errors?.[0]?.extensions).not.toHaveProperty('http');
   // A clear, coded error: no driver message.
   expect(JSON.stringify(result.body)).not.toMatch(/ECONN|terminat|SQLITE|timeout exceeded|pg_/i);
 }
@@ -140,6 +142,25 @@ const postgres = databaseTargets().find((target) => target.name === 'postgres');
     expect(again.body.errors).toBeUndefined();
     expect(await rows.orders()).toBe(before.orders + 1);
     expect(await rows.stock()).toBe(before.stock - 2);
+  });
+
+  it('answers 503 after the statement timeout when a statement cannot finish (its rows locked by another session), writing nothing', async () => {
+    const before = { orders: await rows.orders(), stock: await rows.stock() };
+    const direct = new URL(admin);
+    direct.pathname = `/${name}`;
+    const locker = new pg.Client({ connectionString: direct.href, application_name: 'faults-test-locker' });
+    await locker.connect();
+    try {
+      await locker.query('begin');
+      await locker.query('select id from products where id = 1 for update');
+      // DATABASE_STATEMENT_TIMEOUT_MS=2000: without it this request would wait for the lock until jest gives up.
+      expectUnavailable(await server.graphql(PLACE, { token, variables: { key: 'pg-row-locked' } }));
+    } finally {
+      await locker.query('rollback');
+      await locker.end();
+    }
+    expect({ orders: await rows.orders(), stock: await rows.stock() }).toEqual(before);
+    expect((await server.graphql(PLACE, { token, variables: { key: 'pg-row-locked' } })).status).toBe(200);
   });
 
   it('recovers by itself when the server terminates its sessions (pg_terminate_backend on this database only)', async () => {
