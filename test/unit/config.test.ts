@@ -109,6 +109,23 @@ describe('configuration', () => {
   it('selects PostgreSQL for a postgres:// URL', () => {
     expect(loadConfig({ DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/test' }, ROOT).database).toMatchObject({ kind: 'postgres', poolSize: 10 });
   });
+
+  it('bounds how long a request waits for the database: pool, statement and lock timeouts with defaults', () => {
+    const pg = 'postgres://postgres@127.0.0.1:5432/test';
+    expect(loadConfig({ DATABASE_URL: pg }, ROOT).database).toMatchObject({ connectTimeoutMs: 5000, statementTimeoutMs: 15_000 });
+    expect(loadConfig({ DATABASE_URL: pg, DATABASE_CONNECT_TIMEOUT_MS: '750', DATABASE_STATEMENT_TIMEOUT_MS: '3000' }, ROOT).database).toMatchObject({ connectTimeoutMs: 750, statementTimeoutMs: 3000 });
+    expect(loadConfig({ DATABASE_BUSY_TIMEOUT_MS: '250' }, ROOT).database).toMatchObject({ kind: 'sqlite', busyTimeoutMs: 250 });
+    expect(variableOf({ DATABASE_URL: pg, DATABASE_CONNECT_TIMEOUT_MS: '0' })).toBe('DATABASE_CONNECT_TIMEOUT_MS');
+    expect(variableOf({ DATABASE_URL: pg, DATABASE_STATEMENT_TIMEOUT_MS: 'soon' })).toBe('DATABASE_STATEMENT_TIMEOUT_MS');
+    expect(variableOf({ DATABASE_BUSY_TIMEOUT_MS: '-1' })).toBe('DATABASE_BUSY_TIMEOUT_MS');
+  });
+
+  it('reads the key set cooldown and cache age, with defaults', () => {
+    expect(loadConfig({}, ROOT).auth).toMatchObject({ jwksCooldownMs: 30_000, jwksCacheMaxAgeMs: 600_000 });
+    expect(loadConfig({ OAUTH_JWKS_COOLDOWN_MS: '500', OAUTH_JWKS_CACHE_MAX_AGE_MS: '2000' }, ROOT).auth).toMatchObject({ jwksCooldownMs: 500, jwksCacheMaxAgeMs: 2000 });
+    expect(variableOf({ OAUTH_JWKS_COOLDOWN_MS: '10' })).toBe('OAUTH_JWKS_COOLDOWN_MS');
+    expect(variableOf({ OAUTH_JWKS_CACHE_MAX_AGE_MS: 'x' })).toBe('OAUTH_JWKS_CACHE_MAX_AGE_MS');
+  });
 });
 
 describe('HTTP limits configuration', () => {
