@@ -57,7 +57,13 @@ export class ConfigError extends Error {
   }
 }
 
-export type DatabaseSettings = { readonly kind: 'sqlite'; readonly filename: string } | { readonly kind: 'postgres'; readonly url: string; readonly poolSize: number };
+/**
+ * Where the data lives, and how long a request may wait for it before it is answered 503
+ * (`DATABASE_UNAVAILABLE`): each bound is in milliseconds.
+ */
+export type DatabaseSettings =
+  | { readonly kind: 'sqlite'; readonly filename: string; readonly busyTimeoutMs: number }
+  | { readonly kind: 'postgres'; readonly url: string; readonly poolSize: number; readonly connectTimeoutMs: number; readonly statementTimeoutMs: number };
 
 /** RFC 7662 introspection of one issuer's tokens. */
 export interface IntrospectionSettings {
@@ -214,6 +220,10 @@ export interface Config {
     readonly introspectionCacheTtlSec: number;
     /** Timeout of one introspection request, milliseconds. */
     readonly introspectionTimeoutMs: number;
+    /** Minimum time between two key set fetches of one issuer, milliseconds. */
+    readonly jwksCooldownMs: number;
+    /** Age after which an issuer's cached keys are refreshed, milliseconds. */
+    readonly jwksCacheMaxAgeMs: number;
     /** Tokens whose `iat` is longer ago than this are refused, seconds; undefined: no limit. */
     readonly maxTokenAgeSec: number | undefined;
     /** Upper bound on remembering a verified token, seconds, whatever its `exp`; 0 disables the cache. */
@@ -265,6 +275,11 @@ export const ENVIRONMENT_VARIABLES = {
   DEV_ISSUER_KEY_FILE: "Development issuer's private key file (default DATA_DIR/dev-issuer-key.json).",
   DATABASE_URL: 'SQLite file path or sqlite:/file: URL (default DATA_DIR/app.db; sqlite::memory: for an in-memory database), or a postgres:// URL.',
   DATABASE_POOL_SIZE: 'PostgreSQL connection pool size (default 10).',
+  DATABASE_CONNECT_TIMEOUT_MS: 'PostgreSQL: longest wait for a pooled connection (a free one, or a new one opened), in milliseconds, before the request gets 503 DATABASE_UNAVAILABLE (default 5000).',
+  DATABASE_STATEMENT_TIMEOUT_MS: 'PostgreSQL: longest run of one statement (statement_timeout, and the same plus one second on the client for an unresponsive server), in milliseconds (default 15000).',
+  DATABASE_BUSY_TIMEOUT_MS: "SQLite: longest wait for another process's lock on the file, in milliseconds, before the request gets 503 DATABASE_UNAVAILABLE (default 5000).",
+  OAUTH_JWKS_COOLDOWN_MS: 'Minimum time between two fetches of an issuer\'s key set, in milliseconds: tokens with unknown kids refetch at most this often, a failed fetch is retried after it (default 30000).',
+  OAUTH_JWKS_CACHE_MAX_AGE_MS: 'Age after which cached signing keys are refreshed, in milliseconds (default 600000); kept, and used, while the refresh fails.',
   OAUTH_ISSUER: 'Issuer URL of the authorization server. Unset outside production: the built-in development issuer.',
   OAUTH_ISSUERS: 'JSON array of trusted issuers, instead of OAUTH_ISSUER: [{ "issuer", "audience"?, "jwksUri"?, "algorithms"?, "tokenTypes"?, "requiredClaims"?, "scopeMap"?, "introspection"?, "introspectionUrl"? }].',
   OAUTH_AUDIENCE: "This resource server's identifier; tokens' aud must contain it (default PUBLIC_URL/graphql outside production).",
@@ -442,9 +457,21 @@ function database(env: Env, dataDir: string): DatabaseSettings {
     // The parser never repeats the value (it may hold a password).
     throw new ConfigError('DATABASE_URL', error instanceof TypeError ? error.message : 'is invalid');
   }
-  if (location.kind === 'postgres') return { kind: 'postgres', url: location.url, poolSize };
+  if (location.kind === 'postgres') {
+    return {
+      kind: 'postgres',
+      url: location.url,
+      poolSize,
+      connectTimeoutMs: integer(env, 'DATABASE_CONNECT_TIMEOUT_MS', 5000, 100, 600_000),
+      statementTimeoutMs: integer(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 15_000, 100, 3_600_000),
+    };
+  }
   // Relative files are relative to the working directory, resolved once here.
-  return { kind: 'sqlite', filename: location.filename === SQLITE_MEMORY ? SQLITE_MEMORY : path.resolve(location.filename) };
+  return {
+    kind: 'sqlite',
+    filename: location.filename === SQLITE_MEMORY ? SQLITE_MEMORY : path.resolve(location.filename),
+    busyTimeoutMs: integer(env, 'DATABASE_BUSY_TIMEOUT_MS', 5000, 0, 600_000),
+  };
 }
 
 /**
@@ -692,6 +719,8 @@ export function loadConfig(env: Env, projectRoot: string): Config {
       clockToleranceSec: integer(env, 'OAUTH_CLOCK_TOLERANCE', 30, 0, 300),
       introspectionCacheTtlSec: integer(env, 'OAUTH_INTROSPECTION_CACHE_TTL', 60, 0, 3600),
       introspectionTimeoutMs: integer(env, 'OAUTH_INTROSPECTION_TIMEOUT_MS', 5000, 100, 60_000),
+      jwksCooldownMs: integer(env, 'OAUTH_JWKS_COOLDOWN_MS', 30_000, 100, 3_600_000),
+      jwksCacheMaxAgeMs: integer(env, 'OAUTH_JWKS_CACHE_MAX_AGE_MS', 600_000, 1000, 86_400_000),
       maxTokenAgeSec: env['OAUTH_MAX_TOKEN_AGE'] ? integer(env, 'OAUTH_MAX_TOKEN_AGE', 0, 1, 31_536_000) : undefined,
       tokenCacheMaxTtlSec: integer(env, 'OAUTH_TOKEN_CACHE_MAX_TTL', 300, 0, 86_400),
       ...dpopReplayCacheBounds(env),

@@ -13,6 +13,8 @@ export enum ErrorCode {
   /** A batched request holds more operations than the server accepts (HTTP 400). */
   BATCH_LIMIT_EXCEEDED = 'BATCH_LIMIT_EXCEEDED',
   SERVICE_UNAVAILABLE = 'SERVICE_UNAVAILABLE',
+  /** The database cannot be reached or did not answer in time (HTTP 503 with Retry-After): nothing was changed, retry later. */
+  DATABASE_UNAVAILABLE = 'DATABASE_UNAVAILABLE',
   INTERNAL_SERVER_ERROR = 'INTERNAL_SERVER_ERROR',
   /** Operation limits (HTTP 400, before execution): each names the limit it exceeds. */
   DOCUMENT_TOO_LARGE = 'DOCUMENT_TOO_LARGE',
@@ -119,5 +121,24 @@ export class PersistedQueryNotInListError extends AppError {
 export class LimitExceededError extends AppError {
   constructor(code: ErrorCode, message: string, limit: number, measured: number, detail: ErrorDetail = {}) {
     super(code, message, { limit, measured, ...detail, http: { status: 400 } });
+  }
+}
+
+/** Seconds a client is told to wait (`Retry-After`) when the database is unavailable. */
+export const DATABASE_RETRY_AFTER_SEC = 5;
+
+/**
+ * The database cannot be reached, refused the connection, dropped it, or did not answer within the
+ * configured bounds (pool, statement or lock timeout): HTTP 503 with `Retry-After`. Any transaction
+ * under way was rolled back by the database, so nothing of the request was written. The driver's
+ * error is kept as `cause` for the log, never sent.
+ */
+export class DatabaseUnavailableError extends AppError {
+  constructor(options: { cause?: unknown } = {}) {
+    const headers = new Map([['retry-after', String(DATABASE_RETRY_AFTER_SEC)]]);
+    // `http` is read and removed by Apollo Server (and formatExecutionErrors): the response's status and headers.
+    super(ErrorCode.DATABASE_UNAVAILABLE, 'The database is unavailable; nothing was changed, retry later', { retryable: true, http: { status: 503, headers } });
+    if (options.cause !== undefined) Object.defineProperty(this, 'cause', { value: options.cause, enumerable: false });
+    this.name = 'DatabaseUnavailableError';
   }
 }

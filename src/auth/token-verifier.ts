@@ -4,6 +4,11 @@ import type { ClientPrincipal, UserPrincipal } from './principal.js';
 export interface TokenVerifierStatus {
   ready: boolean;
   reason?: string;
+  /**
+   * Ready, but something is failing that will matter if it lasts: refreshing the signing keys
+   * (the authorization server is unreachable; keys obtained before are still used).
+   */
+  degraded?: string;
   /** Per trusted issuer, when the verifier serves several (see `createIssuerRouter`). */
   issuers?: readonly IssuerStatus[];
 }
@@ -13,6 +18,8 @@ export interface IssuerStatus {
   readonly issuer: string;
   readonly ready: boolean;
   readonly reason?: string;
+  /** See {@link TokenVerifierStatus.degraded}. */
+  readonly degraded?: string;
 }
 
 /**

@@ -5,6 +5,11 @@ export interface SqliteConfig {
   readonly kind: 'sqlite';
   /** A file path (its parent directory is created when missing) or `:memory:`. */
   readonly filename: string;
+  /**
+   * How long a statement waits for another connection's lock on the file before it fails with
+   * SQLITE_BUSY (then `DatabaseUnavailableError`), in milliseconds. Default: 5000.
+   */
+  readonly busyTimeoutMs?: number;
 }
 
 export interface PostgresConfig {
@@ -15,4 +20,14 @@ export interface PostgresConfig {
   readonly poolSize?: number;
   /** Schema(s) searched for unqualified table names, comma-separated identifiers. Default: the server's. */
   readonly searchPath?: string;
+  /**
+   * How long a query waits for a pooled connection (a free one, or a new one opened) before it
+   * fails with `DatabaseUnavailableError`, in milliseconds. Default: 5000.
+   */
+  readonly connectTimeoutMs?: number;
+  /**
+   * Longest run of one statement, in milliseconds: the server's `statement_timeout`, and the same
+   * plus one second on the client (an unresponsive server, a dropped network path). Default: 15000.
+   */
+  readonly statementTimeoutMs?: number;
 }

@@ -18,6 +18,7 @@ import type { DatabaseConfig, PostgresConfig, SqliteConfig } from './database-co
 import type { DatabaseSchema } from './database-schema.js';
 import { pgTypeParsers } from './pg-type-parsers.js';
 import { cachedStatements } from './sqlite-statements.js';
+import { withUnavailableErrors } from './unavailable-dialect.js';
 
 export type { DatabaseConfig, PostgresConfig, SqliteConfig } from './database-config.js';
 
@@ -27,7 +28,11 @@ export type DatabaseDialect = 'sqlite' | 'postgres';
 export interface Database {
   readonly db: Kysely<DatabaseSchema>;
   readonly dialect: DatabaseDialect;
-  /** Runs `select 1`; rejects when the database cannot be reached. */
+  /**
+   * Rejects when the database cannot serve requests: PostgreSQL does not answer `select 1`
+   * (within the pool and statement timeouts); SQLite's file cannot be locked for writing within
+   * the busy timeout (another process holds its lock).
+   */
   ping(): Promise<void>;
   /** Closes the connection or pool. Idempotent. */
   close(): Promise<void>;
@@ -41,9 +46,15 @@ export interface CreateDatabaseOptions {
   onQuery?: (sql: string) => void;
 }
 
-/** How long a SQLite connection waits for another process's write lock, in milliseconds. */
-const SQLITE_BUSY_TIMEOUT_MS = 5000;
+/** Default wait for another process's lock on a SQLite file, in milliseconds. */
+const DEFAULT_SQLITE_BUSY_TIMEOUT_MS = 5000;
 const DEFAULT_POOL_SIZE = 10;
+/** Default wait for a pooled PostgreSQL connection, in milliseconds. */
+const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
+/** Default longest PostgreSQL statement, in milliseconds. */
+const DEFAULT_STATEMENT_TIMEOUT_MS = 15_000;
+/** How much longer than the statement timeout the client waits for an answer, in milliseconds. */
+const CLIENT_READ_MARGIN_MS = 1000;
 const IDENTIFIER_LIST = /^[A-Za-z_][A-Za-z0-9_$]*(?:,[A-Za-z_][A-Za-z0-9_$]*)*$/;
 
 /**
@@ -53,14 +64,22 @@ const IDENTIFIER_LIST = /^[A-Za-z_][A-Za-z0-9_$]*(?:,[A-Za-z_][A-Za-z0-9_$]*)*$/
 export async function createDatabase(config: DatabaseConfig, options: CreateDatabaseOptions = {}): Promise<Database> {
   const log = options.onQuery === undefined ? undefined : queryLogger(options.onQuery);
   const opened = config.kind === 'sqlite' ? openSqlite(config) : openPostgres(config);
-  const db = new Kysely<DatabaseSchema>({ dialect: opened.dialect, ...(log ? { log } : {}) });
+  const db = new Kysely<DatabaseSchema>({ dialect: withUnavailableErrors(opened.dialect), ...(log ? { log } : {}) });
 
   let closed: Promise<void> | undefined;
   const database: Database = {
     db,
     dialect: config.kind,
     async ping() {
-      await sql`select 1`.execute(db);
+      if (config.kind === 'postgres') {
+        await sql`select 1`.execute(db);
+        return;
+      }
+      // In WAL mode reads go on while another process holds the write lock: readiness means orders can be written.
+      await db.connection().execute(async (connection) => {
+        await sql`begin immediate`.execute(connection);
+        await sql`rollback`.execute(connection);
+      });
     },
     close() {
       closed ??= db.destroy();
@@ -94,12 +113,15 @@ function queryLogger(onQuery: (sql: string) => void): (event: LogEvent) => void 
 function openSqlite(config: SqliteConfig): { dialect: SqliteDialect } {
   const inMemory = config.filename === SQLITE_MEMORY || config.filename === '';
   if (!inMemory) mkdirSync(dirname(config.filename), { recursive: true });
-  const connection = new SQLite(config.filename, { timeout: SQLITE_BUSY_TIMEOUT_MS });
+  const busyTimeoutMs = config.busyTimeoutMs ?? DEFAULT_SQLITE_BUSY_TIMEOUT_MS;
+  if (!Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0) throw new Error(`Database busyTimeoutMs must be a non-negative integer, got ${String(config.busyTimeoutMs)}`);
+  // better-sqlite3 waits for a lock synchronously: the whole process waits up to this long.
+  const connection = new SQLite(config.filename, { timeout: busyTimeoutMs });
   // WAL lets readers proceed while one writer commits; in-memory databases cannot use it.
   if (!inMemory) connection.pragma('journal_mode = WAL');
   // SQLite leaves foreign keys off per connection unless asked.
   connection.pragma('foreign_keys = ON');
-  connection.pragma(`busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+  connection.pragma(`busy_timeout = ${busyTimeoutMs}`);
   return { dialect: new SqliteDialect({ database: cachedStatements(connection) }) };
 }
 
@@ -107,6 +129,11 @@ function openPostgres(config: PostgresConfig): { dialect: PostgresDialect } {
   const poolSize = config.poolSize ?? DEFAULT_POOL_SIZE;
   if (!Number.isInteger(poolSize) || poolSize < 1) {
     throw new Error(`Database poolSize must be a positive integer, got ${String(config.poolSize)}`);
+  }
+  const connectTimeoutMs = config.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  const statementTimeoutMs = config.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS;
+  for (const [name, value] of [['connectTimeoutMs', connectTimeoutMs], ['statementTimeoutMs', statementTimeoutMs]] as const) {
+    if (!Number.isInteger(value) || value < 1) throw new Error(`Database ${name} must be a positive integer, got ${String(value)}`);
   }
   const settings = ['-c TimeZone=UTC'];
   if (config.searchPath !== undefined) {
@@ -120,9 +147,24 @@ function openPostgres(config: PostgresConfig): { dialect: PostgresDialect } {
     max: poolSize,
     options: settings.join(' '),
     types: pgTypeParsers,
+    // A request waits this long for a connection (free or new), not for ever, when PostgreSQL is away.
+    connectionTimeoutMillis: connectTimeoutMs,
+    // The server cancels a statement running longer (57014); the client gives up a little later
+    // when the server does not answer at all (a dropped network path), and drops that connection.
+    statement_timeout: statementTimeoutMs,
+    query_timeout: statementTimeoutMs + CLIENT_READ_MARGIN_MS,
+    // TCP keepalive notices a peer that vanished without closing the connection.
+    keepAlive: true,
   });
   // An idle client that loses its connection emits 'error' on the pool; without a
   // listener that would crash the process. The pool discards the client by itself.
   pool.on('error', () => {});
+  // A client that is checked out (a transaction waiting on a request) and loses its connection
+  // emits 'error' on itself, where the pool listens only while it is idle: without this listener
+  // a dropped connection mid-transaction crashed the process. The statement under way rejects,
+  // and the pool discards the client when it is released (it is no longer queryable).
+  pool.on('connect', (client) => {
+    client.on('error', () => {});
+  });
   return { dialect: new PostgresDialect({ pool }) };
 }

@@ -21,8 +21,9 @@ const DEFAULT_MAX_DELAY_MS = 200;
 /**
  * Whether a driver error means "this transaction lost a race and was rolled back; the same
  * transaction run again may succeed": PostgreSQL's deadlock_detected (SQLSTATE 40P01) and
- * serialization_failure (40001), SQLite's SQLITE_BUSY family (another process holds the write
- * lock past the busy timeout, or a WAL snapshot went stale).
+ * serialization_failure (40001), SQLite's SQLITE_BUSY family (a WAL snapshot went stale; a lock
+ * held past the whole busy timeout reaches callers as DatabaseUnavailableError instead, see
+ * db/unavailable-dialect.ts, and is answered 503 rather than run again).
  */
 export function isTransientTransactionError(error: unknown): boolean {
   if (typeof error !== 'object' || error === null || !('code' in error)) return false;

@@ -2,7 +2,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 
-import { ErrorCode } from '../errors.js';
+import { DatabaseUnavailableError, ErrorCode } from '../errors.js';
 import type { Logger } from '../logger.js';
 
 /** What a client sees of an internal error: nothing but the code (and where, if it has a path). */
@@ -25,16 +25,23 @@ export function isInternalError(error: unknown): boolean {
 const reported = new WeakSet<object>();
 
 /**
- * Logs each internal error of `errors` once, at `error`, with its cause (`err`, the thrown
+ * Logs each internal error of `errors` once, at `error` (a DatabaseUnavailableError at `warn`), with its cause (`err`, the thrown
  * value) and its path, through `log` (a request's logger carries the request id). Errors
  * logged before are skipped.
  */
 export function reportInternalErrors(errors: readonly unknown[], log: Logger): void {
   for (const error of errors) {
-    if (!isInternalError(error)) continue;
+    const unavailable = unwrapResolverError(error) instanceof DatabaseUnavailableError;
+    if (!unavailable && !isInternalError(error)) continue;
     if (typeof error === 'object' && error !== null) {
       if (reported.has(error)) continue;
       reported.add(error);
+    }
+    if (unavailable) {
+      // An outage, not a bug: a warning with the driver's reason (never SQL parameters).
+      const cause = (unwrapResolverError(error) as DatabaseUnavailableError).cause;
+      log.warn({ event: 'database.unavailable', reason: cause instanceof Error ? cause.message : undefined }, 'database unavailable: the client was answered 503 DATABASE_UNAVAILABLE');
+      continue;
     }
     const cause = unwrapResolverError(error);
     const path = error instanceof GraphQLError && error.path ? error.path.join('.') : undefined;

@@ -64,7 +64,14 @@ export function publicResponseCachePlugin<TContext extends { readonly principal:
           const variables = variablesKey(analysed);
           if (variables === undefined) return null;
           const key = `${rc.queryHash}\u0000${rc.operationName ?? ''}\u0000${variables}`;
-          const version = await options.readVersion();
+          let version: number;
+          try {
+            version = await options.readVersion();
+          } catch {
+            // No version, no cache: the operation runs, and answers the database's failure as
+            // any other request does (503 DATABASE_UNAVAILABLE), not as a plugin's 500.
+            return null;
+          }
           const hit = entries.get(key);
           if (hit && hit.version === version) {
             return { http: { status: 200, headers: new HeaderMap([['x-catalog-cache', 'hit']]) }, body: { kind: 'single', singleResult: hit.result } };

@@ -11,7 +11,10 @@ export interface HealthRoutesOptions {
 
 /**
  * `/healthz`: the process answers. `/readyz`: the database answers and every issuer's keys are
- * loaded; 503 `not_ready` with the reasons (and each issuer's readiness) otherwise.
+ * loaded; 503 `not_ready` with the reasons (and each issuer's readiness) otherwise. Ready but with
+ * something failing that clients may notice (an authorization server unreachable while its keys
+ * obtained before still verify tokens, introspection requests failing): 200 with `warnings`
+ * naming it — taking the replica out of service would not help, every replica sees the same.
  */
 export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app, { ping, verifier }) => {
   app.get('/healthz', async () => ({ status: 'ok' }));
@@ -28,7 +31,14 @@ export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app,
     } else if (!auth.ready) {
       reasons.push(`signing keys not loaded${auth.reason ? `: ${auth.reason}` : ''}`);
     }
-    const issuers = auth.issuers?.map(({ issuer, ready }) => ({ issuer, ready }));
-    return reasons.length === 0 ? { status: 'ready', ...(issuers ? { issuers } : {}) } : reply.code(503).send({ status: 'not_ready', reasons, ...(issuers ? { issuers } : {}) });
+    const warnings: string[] = [];
+    if (auth.issuers !== undefined) {
+      for (const issuer of auth.issuers) if (issuer.degraded !== undefined) warnings.push(`${issuer.issuer}: ${issuer.degraded}`);
+    } else if (auth.degraded !== undefined) {
+      warnings.push(auth.degraded);
+    }
+    const issuers = auth.issuers?.map(({ issuer, ready, degraded }) => ({ issuer, ready, ...(degraded !== undefined ? { degraded: true } : {}) }));
+    const extra = { ...(warnings.length > 0 ? { warnings } : {}), ...(issuers ? { issuers } : {}) };
+    return reasons.length === 0 ? { status: 'ready', ...extra } : reply.code(503).send({ status: 'not_ready', reasons, ...extra });
   });
 };

@@ -17,7 +17,7 @@ const variableOf = (env: Record<string, string>): string | undefined => {
 describe('configuration', () => {
   it('defaults to the embedded database and the development issuer', () => {
     const c = loadConfig({}, ROOT);
-    expect(c.database).toEqual({ kind: 'sqlite', filename: '/srv/app/data/app.db' });
+    expect(c.database).toEqual({ kind: 'sqlite', filename: '/srv/app/data/app.db', busyTimeoutMs: 5000 });
     expect(c.auth.issuer).toMatchObject({ kind: 'development', issuer: 'http://127.0.0.1:4000/dev-issuer', keyFile: '/srv/app/data/dev-issuer-key.json' });
     expect(c.auth.audience).toBe('http://127.0.0.1:4000/graphql');
     expect(c.authorization.mode).toBe('filter');
@@ -108,6 +108,23 @@ describe('configuration', () => {
 
   it('selects PostgreSQL for a postgres:// URL', () => {
     expect(loadConfig({ DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/test' }, ROOT).database).toMatchObject({ kind: 'postgres', poolSize: 10 });
+  });
+
+  it('bounds how long a request waits for the database: pool, statement and lock timeouts with defaults', () => {
+    const pg = 'postgres://postgres@127.0.0.1:5432/test';
+    expect(loadConfig({ DATABASE_URL: pg }, ROOT).database).toMatchObject({ connectTimeoutMs: 5000, statementTimeoutMs: 15_000 });
+    expect(loadConfig({ DATABASE_URL: pg, DATABASE_CONNECT_TIMEOUT_MS: '750', DATABASE_STATEMENT_TIMEOUT_MS: '3000' }, ROOT).database).toMatchObject({ connectTimeoutMs: 750, statementTimeoutMs: 3000 });
+    expect(loadConfig({ DATABASE_BUSY_TIMEOUT_MS: '250' }, ROOT).database).toMatchObject({ kind: 'sqlite', busyTimeoutMs: 250 });
+    expect(variableOf({ DATABASE_URL: pg, DATABASE_CONNECT_TIMEOUT_MS: '0' })).toBe('DATABASE_CONNECT_TIMEOUT_MS');
+    expect(variableOf({ DATABASE_URL: pg, DATABASE_STATEMENT_TIMEOUT_MS: 'soon' })).toBe('DATABASE_STATEMENT_TIMEOUT_MS');
+    expect(variableOf({ DATABASE_BUSY_TIMEOUT_MS: '-1' })).toBe('DATABASE_BUSY_TIMEOUT_MS');
+  });
+
+  it('reads the key set cooldown and cache age, with defaults', () => {
+    expect(loadConfig({}, ROOT).auth).toMatchObject({ jwksCooldownMs: 30_000, jwksCacheMaxAgeMs: 600_000 });
+    expect(loadConfig({ OAUTH_JWKS_COOLDOWN_MS: '500', OAUTH_JWKS_CACHE_MAX_AGE_MS: '2000' }, ROOT).auth).toMatchObject({ jwksCooldownMs: 500, jwksCacheMaxAgeMs: 2000 });
+    expect(variableOf({ OAUTH_JWKS_COOLDOWN_MS: '10' })).toBe('OAUTH_JWKS_COOLDOWN_MS');
+    expect(variableOf({ OAUTH_JWKS_CACHE_MAX_AGE_MS: 'x' })).toBe('OAUTH_JWKS_CACHE_MAX_AGE_MS');
   });
 });
 
@@ -206,7 +223,7 @@ describe('public URL', () => {
 
 describe('DATABASE_URL', () => {
   it.each(['sqlite::memory:', ':memory:', 'file::memory:'])('reads %s as an in-memory SQLite database, not a file', (value) => {
-    expect(loadConfig({ DATABASE_URL: value }, ROOT).database).toEqual({ kind: 'sqlite', filename: ':memory:' });
+    expect(loadConfig({ DATABASE_URL: value }, ROOT).database).toEqual({ kind: 'sqlite', filename: ':memory:', busyTimeoutMs: 5000 });
   });
 
   it.each([
@@ -214,7 +231,7 @@ describe('DATABASE_URL', () => {
     ['file:///var/lib/app/x.db', '/var/lib/app/x.db'],
     ['/var/lib/app/x.db', '/var/lib/app/x.db'],
   ])('reads %s as the SQLite file %s', (value, filename) => {
-    expect(loadConfig({ DATABASE_URL: value }, ROOT).database).toEqual({ kind: 'sqlite', filename });
+    expect(loadConfig({ DATABASE_URL: value }, ROOT).database).toEqual({ kind: 'sqlite', filename, busyTimeoutMs: 5000 });
   });
 
   it.each(['sqlite:', 'postgres://user:hunter2@', 'redis://:hunter2@cache:6379'])('stops start-up on %s, naming DATABASE_URL without the password', (value) => {

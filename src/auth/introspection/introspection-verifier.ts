@@ -107,6 +107,8 @@ export function createIntrospectionVerifier(options: IntrospectionVerifierOption
   let endpoint = options.endpoint;
   let discovering: Promise<string> | undefined;
   let lastFailure: { error: AuthServiceUnavailableError; at: number } | undefined;
+  // The last introspection request's failure, until one succeeds (for readiness: degraded).
+  let lastIntrospectionFailure: string | undefined;
   // Readiness must recover without traffic (a pod that is not ready gets none), so failed
   // discovery is retried in the background. The retry bypasses the throttle below (see BackgroundRetry).
   const backgroundRetry = new BackgroundRetry(() => resolveEndpoint({ retry: true }), { initialDelayMs: retryMs, maxDelayMs: 60_000 });
@@ -190,13 +192,20 @@ export function createIntrospectionVerifier(options: IntrospectionVerifierOption
       const cached = await readCache(key);
       if (cached !== undefined) return cached;
       const target = await resolveEndpoint();
-      const answer = await introspectToken(token, {
-        endpoint: target,
-        clientId: options.clientId,
-        clientSecret: options.clientSecret,
-        ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
-        ...(options.fetch ? { fetch: options.fetch } : {}),
-      });
+      let answer: Record<string, unknown>;
+      try {
+        answer = await introspectToken(token, {
+          endpoint: target,
+          clientId: options.clientId,
+          clientSecret: options.clientSecret,
+          ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+          ...(options.fetch ? { fetch: options.fetch } : {}),
+        });
+      } catch (error) {
+        if (error instanceof AuthServiceUnavailableError) lastIntrospectionFailure = error.message;
+        throw error;
+      }
+      lastIntrospectionFailure = undefined;
       const result = keptMembers(answer);
       await writeCache(key, result);
       return result;
@@ -227,7 +236,7 @@ export function createIntrospectionVerifier(options: IntrospectionVerifierOption
       await resolveEndpoint();
     },
     status() {
-      if (endpoint !== undefined) return { ready: true };
+      if (endpoint !== undefined) return lastIntrospectionFailure === undefined ? { ready: true } : { ready: true, degraded: lastIntrospectionFailure };
       return { ready: false, reason: lastFailure?.error.message ?? `discovering the introspection endpoint of ${options.issuer}` };
     },
     close() {

@@ -122,6 +122,8 @@ function jwtVerifier(entry: TrustedIssuerSettings, auth: Config['auth'], scopeMa
     tokenTypes: [...entry.tokenTypes],
     ...(entry.requiredClaims !== undefined ? { requiredClaims: [...entry.requiredClaims] } : {}),
     clockToleranceSec: auth.clockToleranceSec,
+    jwksCooldownMs: auth.jwksCooldownMs,
+    jwksCacheMaxAgeMs: auth.jwksCacheMaxAgeMs,
     ...tokenAge(auth),
     ...(scopeMap ? { scopeMap } : {}),
   });

@@ -76,7 +76,9 @@ export function createIssuerRouter(issuers: readonly TrustedIssuer[], options: I
     if (jwt !== undefined && !jwt.ready) reasons.push(`signing keys not loaded${jwt.reason ? `: ${jwt.reason}` : ''}`);
     const introspection = entry.introspection?.status();
     if (introspection !== undefined && !introspection.ready) reasons.push(`introspection endpoint unknown${introspection.reason ? `: ${introspection.reason}` : ''}`);
-    return reasons.length === 0 ? { issuer: entry.issuer, ready: true } : { issuer: entry.issuer, ready: false, reason: reasons.join('; ') };
+    if (reasons.length > 0) return { issuer: entry.issuer, ready: false, reason: reasons.join('; ') };
+    const degraded = [jwt?.degraded, introspection?.degraded].filter((d): d is string => d !== undefined);
+    return degraded.length === 0 ? { issuer: entry.issuer, ready: true } : { issuer: entry.issuer, ready: true, degraded: degraded.join('; ') };
   };
 
   return {

@@ -8,7 +8,7 @@ import { discoverIssuer, DiscoveryError, DEFAULT_DISCOVERY_TIMEOUT_MS } from './
 import { translateJoseError } from './jose-error-translation.js';
 import { inspectJwsHeader, normalizeMediaType } from './jws-header.js';
 import type { TokenVerifier } from '../token-verifier.js';
-import { createRemoteKeySet } from './remote-key-set.js';
+import { createRemoteKeySet, type RemoteKeySet } from './remote-key-set.js';
 import { withMappedScopes, type ScopeMapper } from '../scope-map.js';
 import { AuthServiceUnavailableError, TokenError } from '../token-error.js';
 import { checkTokenTimes } from '../token-times.js';
@@ -94,6 +94,8 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   let getKey: JWTVerifyGetKey | undefined = options.keys ? createLocalJWKSet(options.keys) : undefined;
   let lastError: AuthServiceUnavailableError | undefined;
   let pending: Promise<void> | undefined;
+  let keySet: RemoteKeySet | undefined;
+  let closed = false;
 
   const loadKeys = async (): Promise<JWTVerifyGetKey> => {
     let jwksUri = options.jwksUri;
@@ -109,14 +111,21 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
         throw new AuthServiceUnavailableError('discovery_failed', message, { cause: error });
       }
     }
-    const keySet = createRemoteKeySet(new URL(jwksUri), {
+    const created = createRemoteKeySet(new URL(jwksUri), {
       ...(options.jwksTimeoutMs !== undefined ? { timeoutMs: options.jwksTimeoutMs } : {}),
       ...(options.jwksCooldownMs !== undefined ? { cooldownMs: options.jwksCooldownMs } : {}),
       ...(options.jwksCacheMaxAgeMs !== undefined ? { cacheMaxAgeMs: options.jwksCacheMaxAgeMs } : {}),
       ...(options.fetch ? { fetch: options.fetch } : {}),
     });
-    await keySet.load();
-    return keySet.getKey;
+    try {
+      await created.load();
+    } catch (error) {
+      created.close();
+      throw error;
+    }
+    keySet = created;
+    if (closed) created.close();
+    return created.getKey;
   };
 
   const initialize = (): Promise<void> => {
@@ -182,11 +191,17 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
     },
     ready: initialize,
     status() {
-      if (getKey !== undefined) return { ready: true };
+      if (getKey !== undefined) {
+        // Keys obtained before are still used while refreshing them fails: ready, and saying why not fully.
+        const failing = keySet?.failing();
+        return failing === undefined ? { ready: true } : { ready: true, degraded: failing };
+      }
       return { ready: false, reason: lastError?.message ?? 'discovering the issuer and loading its keys' };
     },
     close() {
+      closed = true;
       retry.stop();
+      keySet?.close();
     },
   };
 }

@@ -7,6 +7,7 @@ import {
   type JWSHeaderParameters,
   type JWTVerifyGetKey,
 } from 'jose';
+import { BackgroundRetry } from '../../lib/background-retry.js';
 import { AuthServiceUnavailableError } from '../token-error.js';
 
 /** Options for {@link createRemoteKeySet}. */
@@ -34,6 +35,13 @@ export interface RemoteKeySet {
    * @throws {AuthServiceUnavailableError} `jwks_unavailable` when it cannot be fetched.
    */
   load(): Promise<void>;
+  /**
+   * Why the last fetch failed, while no later one has succeeded (the keys obtained before are
+   * still used); undefined when the last fetch succeeded.
+   */
+  failing(): string | undefined;
+  /** Stops the background refetch that follows a failed fetch. */
+  close(): void;
 }
 
 /** Default timeout for a key set request, in milliseconds. */
@@ -55,12 +63,25 @@ export function createRemoteKeySet(url: URL, options: RemoteKeySetOptions = {}):
   const cooldownMs = options.cooldownMs ?? DEFAULT_JWKS_COOLDOWN_MS;
   let failures = 0;
   let lastFailureAt = Number.NEGATIVE_INFINITY;
+  let lastFailure: string | undefined;
   let forcing = false;
   let stale: { jwks: JSONWebKeySet; getKey: ReturnType<typeof createLocalJWKSet> } | undefined;
+  // After a failed fetch the key set is fetched again in the background (from one cooldown on,
+  // backing off), so that readiness and new keys recover without waiting for traffic.
+  const refetch = new BackgroundRetry(() => load().catch(() => undefined), { initialDelayMs: Math.max(cooldownMs, 1), maxDelayMs: Math.max(cooldownMs, 60_000) });
 
-  const failed = (): void => {
+  const failed = (why: string): void => {
     failures += 1;
-    lastFailureAt = Date.now();
+    // Forced fetches (start-up, the background refetch) do not hold requests back: the cooldown
+    // after a failure throttles the fetches that requests cause, and the background ones are
+    // spaced by their own backoff (at least one cooldown).
+    if (!forcing) lastFailureAt = Date.now();
+    lastFailure = why;
+    refetch.failed();
+  };
+  const succeeded = (): void => {
+    lastFailure = undefined;
+    refetch.succeeded();
   };
 
   const guardedFetch = async (resource: string, init: RequestInit): Promise<Response> => {
@@ -72,22 +93,23 @@ export function createRemoteKeySet(url: URL, options: RemoteKeySetOptions = {}):
     try {
       response = await fetchImpl(resource, init);
     } catch (error) {
-      failed();
+      failed(describe(error));
       throw error;
     }
     if (response.status !== 200) {
-      failed();
+      failed(`HTTP ${response.status}`);
       await response.body?.cancel();
       return response;
     }
     const body = await response.text().catch((error: unknown) => {
-      failed();
+      failed(describe(error));
       throw error;
     });
     if (!looksLikeKeySet(body)) {
-      failed();
+      failed('response is not a JSON Web Key Set');
       throw new Error('key set response is not a JSON Web Key Set');
     }
+    succeeded();
     return new Response(body, { status: 200, headers: { 'content-type': 'application/json' } });
   };
 
@@ -121,7 +143,7 @@ export function createRemoteKeySet(url: URL, options: RemoteKeySetOptions = {}):
     }
   };
 
-  const load = async (): Promise<void> => {
+  async function load(): Promise<void> {
     forcing = true;
     try {
       await remote.reload();
@@ -132,9 +154,14 @@ export function createRemoteKeySet(url: URL, options: RemoteKeySetOptions = {}):
     } finally {
       forcing = false;
     }
-  };
+  }
 
-  return { getKey, load };
+  return {
+    getKey,
+    load,
+    failing: () => (lastFailure === undefined ? undefined : `key set ${url.href} unavailable: ${lastFailure}`),
+    close: () => refetch.stop(),
+  };
 }
 
 function looksLikeKeySet(body: string): boolean {

@@ -171,3 +171,28 @@ describe('createTokenVerifier with a remote key set', () => {
     expect(as.calls.length).toBe(afterClose);
   });
 });
+
+describe('key set refresh failing after start', () => {
+  it('stays ready but degraded while refreshing fails, refetches in the background, and clears once a fetch succeeds', async () => {
+    const as = new FakeAuthorizationServer();
+    as.jwks = keySet(key);
+    const verifier = remoteVerifier(as, { jwksCooldownMs: 20, jwksCacheMaxAgeMs: 20 });
+    try {
+      await verifier.ready();
+      expect(verifier.status()).toEqual({ ready: true });
+      as.up = false;
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      // The cached keys are past their age: this verification tries a refresh, which fails, and still succeeds.
+      await expect(verifier.verify(await token(key))).resolves.toMatchObject({ kind: 'user' });
+      expect(verifier.status()).toMatchObject({ ready: true, degraded: expect.stringContaining(JWKS_URI) });
+      const failedFetches = as.count(JWKS_URI);
+      // No traffic from here on: the background refetch alone brings the status back.
+      await until(() => as.count(JWKS_URI) > failedFetches);
+      as.up = true;
+      await until(() => verifier.status().degraded === undefined);
+      expect(verifier.status()).toEqual({ ready: true });
+    } finally {
+      verifier.close();
+    }
+  });
+});
