@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
-import type { OrderRow } from '../../../src/db/database-schema.js';
+import type { OrderView } from '../../../src/domain/orders/order-repository.js';
 import { getProduct } from '../../../src/domain/catalog/catalog-service.js';
 import { getOrderItems, listOrders, listOrdersForProfile, placeOrder } from '../../../src/domain/orders/order-service.js';
 import type { Connection } from '../../../src/domain/pagination.js';
@@ -68,7 +68,7 @@ describe.each(databaseTargets())('loaders on $name', (target) => {
 
   // What GraphQL does for `orders { edges { node { items { product { … } } } } }`: every
   // order's items in one tick, then every item's product in the next.
-  async function resolveOrderPage(deps: RequestDeps, page: Connection<OrderRow> | null) {
+  async function resolveOrderPage(deps: RequestDeps, page: Connection<OrderView> | null) {
     return Promise.all(
       (page?.edges ?? []).map(async ({ node }) => {
         const items = await getOrderItems(deps, node);
@@ -104,4 +104,22 @@ describe.each(databaseTargets())('loaders on $name', (target) => {
       expect(database.statements.count).toBe(4);
     },
   );
+
+  it('reads only the columns resolvers use: no idempotency key, request fingerprint or update times', async () => {
+    const keyed = userPrincipal('loader-keyed');
+    const placed = await placeOrder(requestDeps(database.db), keyed, { items: [{ productId: 2, quantity: 1 }], idempotencyKey: 'loader-columns-key' });
+    const deps = requestDeps(database.db);
+    const profile = await getCallerProfile(deps, keyed);
+    const page = await listOrdersForProfile(deps, keyed, profile.id, { first: 5 });
+    const [order] = await requestDeps(database.db).loaders.orderById.loadMany([placed.order.id]);
+    const [items] = await resolveOrderPage(deps, page);
+    const [other] = await requestDeps(database.db).loaders.profileById.loadMany([profile.id]);
+    expect(Object.keys(page?.edges[0]?.node ?? {}).sort()).toEqual(['currency', 'customer_id', 'id', 'placed_at', 'status', 'total_minor']);
+    expect(Object.keys(order ?? {}).sort()).toEqual(['currency', 'customer_id', 'id', 'placed_at', 'status', 'total_minor']);
+    expect(Object.keys(profile).sort()).toEqual(['created_at', 'display_name', 'email', 'id', 'issuer', 'subject']);
+    expect(Object.keys(other ?? {}).sort()).toEqual(['created_at', 'display_name', 'email', 'id', 'issuer', 'subject']);
+    const { product, ...item } = items![0]!;
+    expect(Object.keys(item).sort()).toEqual(['currency', 'id', 'order_id', 'position', 'product_id', 'quantity', 'unit_price_minor']);
+    expect(Object.keys(product ?? {}).sort()).toEqual(['currency', 'description', 'id', 'name', 'price_minor', 'stock']);
+  });
 });
