@@ -57,7 +57,7 @@ export class ConfigError extends Error {
   }
 }
 
-export type DatabaseSettings = { readonly kind: 'sqlite'; readonly filename: string } | { readonly kind: 'postgres'; readonly url: string; readonly poolSize: number };
+export type DatabaseSettings = { readonly kind: 'sqlite'; readonly filename: string } | { readonly kind: 'postgres'; readonly url: string; readonly poolSize: number; readonly preparedStatements: boolean };
 
 /** RFC 7662 introspection of one issuer's tokens. */
 export interface IntrospectionSettings {
@@ -245,6 +245,7 @@ export const ENVIRONMENT_VARIABLES = {
   DEV_ISSUER_KEY_FILE: "Development issuer's private key file (default DATA_DIR/dev-issuer-key.json).",
   DATABASE_URL: 'SQLite file path or sqlite:/file: URL (default DATA_DIR/app.db; sqlite::memory: for an in-memory database), or a postgres:// URL.',
   DATABASE_POOL_SIZE: 'PostgreSQL connection pool size (default 10).',
+  DATABASE_PREPARED_STATEMENTS: 'PostgreSQL: send statements as named prepared statements, true or false (default true; false behind a pooler sharing connections per transaction).',
   OAUTH_ISSUER: 'Issuer URL of the authorization server. Unset outside production: the built-in development issuer.',
   OAUTH_ISSUERS: 'JSON array of trusted issuers, instead of OAUTH_ISSUER: [{ "issuer", "audience"?, "jwksUri"?, "algorithms"?, "tokenTypes"?, "requiredClaims"?, "scopeMap"?, "introspection"?, "introspectionUrl"? }].',
   OAUTH_AUDIENCE: "This resource server's identifier; tokens' aud must contain it (default PUBLIC_URL/graphql outside production).",
@@ -415,7 +416,8 @@ function database(env: Env, dataDir: string): DatabaseSettings {
     // The parser never repeats the value (it may hold a password).
     throw new ConfigError('DATABASE_URL', error instanceof TypeError ? error.message : 'is invalid');
   }
-  if (location.kind === 'postgres') return { kind: 'postgres', url: location.url, poolSize };
+  const preparedStatements = bool(env, 'DATABASE_PREPARED_STATEMENTS', true);
+  if (location.kind === 'postgres') return { kind: 'postgres', url: location.url, poolSize, preparedStatements };
   // Relative files are relative to the working directory, resolved once here.
   return { kind: 'sqlite', filename: location.filename === SQLITE_MEMORY ? SQLITE_MEMORY : path.resolve(location.filename) };
 }

@@ -15,4 +15,9 @@ export interface PostgresConfig {
   readonly poolSize?: number;
   /** Schema(s) searched for unqualified table names, comma-separated identifiers. Default: the server's. */
   readonly searchPath?: string;
+  /**
+   * Send the code's statements as named prepared statements (parsed and planned once per
+   * connection). Default true; turn off behind a pooler that shares connections per transaction.
+   */
+  readonly preparedStatements?: boolean;
 }

@@ -17,6 +17,7 @@ import { SQLITE_MEMORY } from '../lib/database-url.js';
 import type { DatabaseConfig, PostgresConfig, SqliteConfig } from './database-config.js';
 import type { DatabaseSchema } from './database-schema.js';
 import { pgTypeParsers } from './pg-type-parsers.js';
+import { namedStatementPool } from './pg-named-statements.js';
 import { cachedStatements } from './sqlite-statements.js';
 
 export type { DatabaseConfig, PostgresConfig, SqliteConfig } from './database-config.js';
@@ -124,5 +125,5 @@ function openPostgres(config: PostgresConfig): { dialect: PostgresDialect } {
   // An idle client that loses its connection emits 'error' on the pool; without a
   // listener that would crash the process. The pool discards the client by itself.
   pool.on('error', () => {});
-  return { dialect: new PostgresDialect({ pool }) };
+  return { dialect: new PostgresDialect({ pool: config.preparedStatements === false ? pool : namedStatementPool(pool) }) };
 }
