@@ -20,7 +20,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect } from 'kysely';
 import pg from 'pg';
 
 import { createChallengeBuilder } from '../src/auth/challenge-builder.js';
@@ -93,10 +93,14 @@ const logInto = (sink: Statement[]) => (event: { query: { sql: string; parameter
   sink.push({ sql: event.query.sql, parameters: event.query.parameters });
 };
 
-async function timeRound(variant: Variant): Promise<number> {
+/** Wall time and this process's CPU time (user + system) per Q2, in µs. CPU time is less disturbed by other processes on a shared machine; PostgreSQL's own work shows only in wall time. */
+async function timeRound(variant: Variant): Promise<{ wall: number; cpu: number }> {
+  const cpu = process.cpuUsage();
   const start = performance.now();
   for (let i = 0; i < ITERATIONS; i++) await variant.run();
-  return ((performance.now() - start) * 1000) / ITERATIONS;
+  const wall = ((performance.now() - start) * 1000) / ITERATIONS;
+  const used = process.cpuUsage(cpu);
+  return { wall, cpu: (used.user + used.system) / ITERATIONS };
 }
 
 const median = (values: readonly number[]): number => {
@@ -105,20 +109,27 @@ const median = (values: readonly number[]): number => {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 };
 
-/** Alternating rounds over the variants (after one warm-up round each); prints median and spread. */
+const summary = (values: readonly number[]): string =>
+  `${median(values).toFixed(1).padStart(7)} (${`${Math.min(...values).toFixed(0)}–${Math.max(...values).toFixed(0)}`.padStart(11)})`;
+
+/** Alternating rounds over the variants (after one warm-up round each); prints medians and spreads (min–max). */
 async function compare(title: string, variants: readonly Variant[]): Promise<void> {
-  console.log(`\n${title} — µs per Q2, ${ROUNDS} alternating rounds × ${ITERATIONS}`);
+  console.log(`\n${title} — µs per Q2, ${ROUNDS} alternating rounds × ${ITERATIONS}; median (min–max), ratio to the first row`);
+  console.log(`  ${''.padEnd(58)} ${'wall'.padStart(21)}  ${'process CPU'.padStart(21)}`);
   for (const variant of variants) await timeRound(variant);
-  const results = variants.map(() => [] as number[]);
+  const results = variants.map(() => ({ wall: [] as number[], cpu: [] as number[] }));
   for (let round = 0; round < ROUNDS; round++) {
-    for (const [i, variant] of variants.entries()) results[i]!.push(await timeRound(variant));
+    for (const [i, variant] of variants.entries()) {
+      const { wall, cpu } = await timeRound(variant);
+      results[i]!.wall.push(wall);
+      results[i]!.cpu.push(cpu);
+    }
   }
-  const floor = median(results[0]!);
+  const floor = results[0]!;
   for (const [i, variant] of variants.entries()) {
-    const values = results[i]!;
-    const m = median(values);
-    const spread = `${Math.min(...values).toFixed(1)}–${Math.max(...values).toFixed(1)}`;
-    console.log(`  ${variant.label.padEnd(58)} ${m.toFixed(1).padStart(8)} µs  (${spread.padStart(13)})  ×${(m / floor).toFixed(2)}`);
+    const { wall, cpu } = results[i]!;
+    const ratio = (values: readonly number[], base: readonly number[]) => `×${(median(values) / median(base)).toFixed(2)}`;
+    console.log(`  ${variant.label.padEnd(58)} ${summary(wall)} ${ratio(wall, floor.wall).padStart(6)}  ${summary(cpu)} ${ratio(cpu, floor.cpu).padStart(6)}`);
   }
 }
 
@@ -164,11 +175,20 @@ async function sqliteBench(cursors: CursorCodec): Promise<void> {
     printStatements(statements);
     const prepared = statements.map((s) => ({ statement: raw.prepare(s.sql), parameters: s.parameters as unknown[] }));
     const arrays = statements.map((s) => ({ statement: raw.prepare(s.sql).raw(true), parameters: s.parameters as unknown[] }));
+    const wrapped = cachedStatements(new SQLite(filename));
+    const compiled = statements.map((s) => CompiledQuery.raw(s.sql, [...s.parameters]));
     const products = new ProductRowCache();
     const whole = await wholeQ2(database.db, cursors, products);
     await compare('SQLite (better-sqlite3)', [
       { label: 'floor: better-sqlite3, prepared once, object rows', run: () => prepared.map((p) => p.statement.all(p.parameters)) },
       { label: 'floor: better-sqlite3, prepared once, array rows', run: () => arrays.map((p) => p.statement.all(p.parameters)) },
+      { label: "the project's statement cache + row builder, no Kysely", run: () => statements.map((s) => wrapped.prepare(s.sql).all(s.parameters)) },
+      {
+        label: 'the same statements through Kysely (executeQuery)',
+        async run() {
+          for (const query of compiled) await database.db.executeQuery(query);
+        },
+      },
       { label: 'repositories + loaders (createDatabase, Kysely)', run: () => q2Reads(database.db, cursors, products) },
       whole.variant,
     ]);
@@ -201,6 +221,7 @@ async function postgresBench(url: string, cursors: CursorCodec): Promise<void> {
     const products = new ProductRowCache();
     const db = database.db;
     const whole = await wholeQ2(db, cursors, products);
+    const compiled = statements.map((s) => CompiledQuery.raw(s.sql, [...s.parameters]));
     await compare('PostgreSQL (pg, one connection for the floor; the default pool of 10 for the project)', [
       {
         label: 'floor: pg client, named prepared statements',
@@ -212,6 +233,12 @@ async function postgresBench(url: string, cursors: CursorCodec): Promise<void> {
         label: 'floor: pg client, unnamed statements',
         async run() {
           for (const s of statements) await client.query(s.sql, s.parameters as unknown[]);
+        },
+      },
+      {
+        label: 'the same statements through Kysely (executeQuery, pool)',
+        async run() {
+          for (const query of compiled) await db.executeQuery(query);
         },
       },
       { label: 'repositories + loaders (createDatabase, Kysely)', run: () => q2Reads(db, cursors, products) },
