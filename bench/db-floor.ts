@@ -12,7 +12,9 @@
  * - whole Q2 in-process: `executeOperation` of Q2 on the server's Apollo build (authorization on).
  * PostgreSQL runs when TEST_DATABASE_URL is set, in a schema of its own (dropped at the end).
  * Figures are medians of the rounds with their spread (min–max); never asserted.
- * Options: `--rounds N` (default 7), `--iterations N` per round (default 400), `--quick`.
+ * Options: `--rounds N` (default 7), `--iterations N` per round (default 400), `--quick`,
+ * `--idempotency-keys` (every order gets an idempotency key and request fingerprint, as orders
+ * placed by retrying clients have; the bench seed's orders have none).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,7 +22,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 
 import SQLite from 'better-sqlite3';
-import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { CompiledQuery, Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
 
 import { createChallengeBuilder } from '../src/auth/challenge-builder.js';
@@ -49,6 +51,7 @@ const option = (name: string, fallback: number): number => {
   return at >= 0 ? Number(argv[at + 1]) : fallback;
 };
 const quick = argv.includes('--quick');
+const keyed = argv.includes('--idempotency-keys');
 const ROUNDS = option('rounds', quick ? 3 : 7);
 const ITERATIONS = option('iterations', quick ? 100 : 400);
 const ISSUER = 'https://as.db-floor.bench';
@@ -158,6 +161,10 @@ async function seeded(config: DatabaseConfig): Promise<Database> {
   await migrateToLatest(database.db);
   await seedCatalog(database.db);
   await seedBenchData(database.db, ISSUER);
+  if (keyed) {
+    // As placeOrder stores them: the client's key, and a SHA-256 hex fingerprint of the request.
+    await sql`update orders set idempotency_key = cast(${'00000000-0000-4000-8000-'} as text) || cast(id as text), request_fingerprint = ${'f'.repeat(64)}`.execute(database.db);
+  }
   return database;
 }
 
@@ -253,7 +260,7 @@ async function postgresBench(url: string, cursors: CursorCodec): Promise<void> {
   }
 }
 
-console.log(`node ${process.version}; ${ROUNDS} rounds × ${ITERATIONS} Q2 per variant${quick ? ' (quick)' : ''}`);
+console.log(`node ${process.version}; ${ROUNDS} rounds × ${ITERATIONS} Q2 per variant${quick ? ' (quick)' : ''}${keyed ? '; every order has an idempotency key' : ''}`);
 const cursors = createCursorCodec();
 await sqliteBench(cursors);
 const url = process.env['TEST_DATABASE_URL'] ?? process.env['BENCH_DATABASE_URL'];
