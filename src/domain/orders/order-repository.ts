@@ -108,13 +108,13 @@ export async function updateOrderStatusIf(
   from: readonly OrderStatus[],
   to: OrderStatus,
   updatedAt: string,
-): Promise<OrderRow | undefined> {
+): Promise<OrderView | undefined> {
   return db
     .updateTable('orders')
     .set({ status: to, updated_at: updatedAt })
     .where('id', '=', orderId)
     .where('status', 'in', [...from])
-    .returningAll()
+    .returning(ORDER_COLUMNS)
     .executeTakeFirst();
 }
 
