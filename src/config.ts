@@ -59,11 +59,12 @@ export class ConfigError extends Error {
 
 /**
  * Where the data lives, and how long a request may wait for it before it is answered 503
- * (`DATABASE_UNAVAILABLE`): each bound is in milliseconds.
+ * (`DATABASE_UNAVAILABLE`): each bound is in milliseconds. `preparedStatements`: PostgreSQL
+ * statements sent as named prepared statements.
  */
 export type DatabaseSettings =
   | { readonly kind: 'sqlite'; readonly filename: string; readonly busyTimeoutMs: number }
-  | { readonly kind: 'postgres'; readonly url: string; readonly poolSize: number; readonly connectTimeoutMs: number; readonly statementTimeoutMs: number };
+  | { readonly kind: 'postgres'; readonly url: string; readonly poolSize: number; readonly connectTimeoutMs: number; readonly statementTimeoutMs: number; readonly preparedStatements: boolean };
 
 /** RFC 7662 introspection of one issuer's tokens. */
 export interface IntrospectionSettings {
@@ -280,6 +281,7 @@ export const ENVIRONMENT_VARIABLES = {
   DATABASE_BUSY_TIMEOUT_MS: "SQLite: longest wait for another process's lock on the file, in milliseconds, before the request gets 503 DATABASE_UNAVAILABLE (default 5000).",
   OAUTH_JWKS_COOLDOWN_MS: 'Minimum time between two fetches of an issuer\'s key set, in milliseconds: tokens with unknown kids refetch at most this often, a failed fetch is retried after it (default 30000).',
   OAUTH_JWKS_CACHE_MAX_AGE_MS: 'Age after which cached signing keys are refreshed, in milliseconds (default 600000); kept, and used, while the refresh fails.',
+  DATABASE_PREPARED_STATEMENTS: 'PostgreSQL: send statements as named prepared statements, true or false (default true; false behind a pooler sharing connections per transaction).',
   OAUTH_ISSUER: 'Issuer URL of the authorization server. Unset outside production: the built-in development issuer.',
   OAUTH_ISSUERS: 'JSON array of trusted issuers, instead of OAUTH_ISSUER: [{ "issuer", "audience"?, "jwksUri"?, "algorithms"?, "tokenTypes"?, "requiredClaims"?, "scopeMap"?, "introspection"?, "introspectionUrl"? }].',
   OAUTH_AUDIENCE: "This resource server's identifier; tokens' aud must contain it (default PUBLIC_URL/graphql outside production).",
@@ -464,6 +466,7 @@ function database(env: Env, dataDir: string): DatabaseSettings {
       poolSize,
       connectTimeoutMs: integer(env, 'DATABASE_CONNECT_TIMEOUT_MS', 5000, 100, 600_000),
       statementTimeoutMs: integer(env, 'DATABASE_STATEMENT_TIMEOUT_MS', 15_000, 100, 3_600_000),
+      preparedStatements: bool(env, 'DATABASE_PREPARED_STATEMENTS', true),
     };
   }
   // Relative files are relative to the working directory, resolved once here.

@@ -30,4 +30,9 @@ export interface PostgresConfig {
    * plus one second on the client (an unresponsive server, a dropped network path). Default: 15000.
    */
   readonly statementTimeoutMs?: number;
+  /**
+   * Send the code's statements as named prepared statements (parsed and planned once per
+   * connection). Default true; turn off behind a pooler that shares connections per transaction.
+   */
+  readonly preparedStatements?: boolean;
 }

@@ -17,6 +17,7 @@ import { SQLITE_MEMORY } from '../lib/database-url.js';
 import type { DatabaseConfig, PostgresConfig, SqliteConfig } from './database-config.js';
 import type { DatabaseSchema } from './database-schema.js';
 import { pgTypeParsers } from './pg-type-parsers.js';
+import { namedStatementPool } from './pg-named-statements.js';
 import { cachedStatements } from './sqlite-statements.js';
 import { withUnavailableErrors } from './unavailable-dialect.js';
 
@@ -166,5 +167,5 @@ function openPostgres(config: PostgresConfig): { dialect: PostgresDialect } {
   pool.on('connect', (client) => {
     client.on('error', () => {});
   });
-  return { dialect: new PostgresDialect({ pool }) };
+  return { dialect: new PostgresDialect({ pool: config.preparedStatements === false ? pool : namedStatementPool(pool) }) };
 }

@@ -1,12 +1,12 @@
 import DataLoader from 'dataloader';
 import type { Kysely } from 'kysely';
 
-import type { DatabaseSchema, OrderItemRow, OrderRow, ProductRow, ProfileRow } from '../db/database-schema.js';
-import { findProductsByIds } from './catalog/product-repository.js';
+import type { DatabaseSchema } from '../db/database-schema.js';
+import { findProductsByIds, type ProductView } from './catalog/product-repository.js';
 import type { ProductRowCache } from './catalog/product-row-cache.js';
-import { findItemsByOrderIds, findOrdersByIds } from './orders/order-repository.js';
+import { findItemsByOrderIds, findOrdersByIds, type OrderItemView, type OrderView } from './orders/order-repository.js';
 import { initialDisplayName } from './profile/profile-input.js';
-import { findOrCreateProfile, findProfilesByIds, type ProfileIdentity } from './profile/profile-repository.js';
+import { findOrCreateProfile, findProfilesByIds, type ProfileIdentity, type ProfileView } from './profile/profile-repository.js';
 import { isRowId } from './row-id.js';
 
 /** Key of the caller-profile loader: who is calling, and the name their token claims (used only if the profile is new). */
@@ -20,13 +20,13 @@ export interface CallerProfileKey extends ProfileIdentity {
  * for ids that do not exist. Create them per request: they cache rows for its lifetime.
  */
 export interface Loaders {
-  readonly productById: DataLoader<number, ProductRow | null>;
-  readonly orderById: DataLoader<number, OrderRow | null>;
+  readonly productById: DataLoader<number, ProductView | null>;
+  readonly orderById: DataLoader<number, OrderView | null>;
   /** The items of each order by position; an unknown order has none. */
-  readonly orderItemsByOrderId: DataLoader<number, readonly OrderItemRow[]>;
-  readonly profileById: DataLoader<number, ProfileRow | null>;
+  readonly orderItemsByOrderId: DataLoader<number, readonly OrderItemView[]>;
+  readonly profileById: DataLoader<number, ProfileView | null>;
   /** Find-or-create of the caller's profile, memoised by issuer + subject. */
-  readonly callerProfile: DataLoader<CallerProfileKey, ProfileRow, string>;
+  readonly callerProfile: DataLoader<CallerProfileKey, ProfileView, string>;
 }
 
 export interface CreateLoadersOptions {
@@ -47,10 +47,10 @@ export function createLoaders(db: Kysely<DatabaseSchema>, options: CreateLoaders
   return {
     productById: byId(shared ? (ids) => shared.findByIds(db, ids) : (ids) => findProductsByIds(db, ids)),
     orderById: byId((ids) => findOrdersByIds(db, ids)),
-    orderItemsByOrderId: new DataLoader<number, readonly OrderItemRow[]>(
+    orderItemsByOrderId: new DataLoader<number, readonly OrderItemView[]>(
       async (orderIds) => {
         const items = await findItemsByOrderIds(db, orderIds.filter(isRowId));
-        const grouped = new Map<number, OrderItemRow[]>();
+        const grouped = new Map<number, OrderItemView[]>();
         for (const item of items) {
           const list = grouped.get(item.order_id);
           if (list === undefined) grouped.set(item.order_id, [item]);
@@ -61,10 +61,10 @@ export function createLoaders(db: Kysely<DatabaseSchema>, options: CreateLoaders
       { maxBatchSize: MAX_BATCH_SIZE },
     ),
     profileById,
-    callerProfile: new DataLoader<CallerProfileKey, ProfileRow, string>(
+    callerProfile: new DataLoader<CallerProfileKey, ProfileView, string>(
       async (keys) => {
         // One key per request in practice (one principal), so no batching is attempted.
-        const rows: ProfileRow[] = [];
+        const rows: ProfileView[] = [];
         for (const key of keys) {
           const row = await findOrCreateProfile(db, key, () => ({ displayName: initialDisplayName(key.claimedName), createdAt: now().toISOString() }));
           profileById.prime(row.id, row);

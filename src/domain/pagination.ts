@@ -33,6 +33,25 @@ class LazyCursorEdge<T extends { id: number }> {
   }
 }
 
+/**
+ * Page info whose end cursor is the last edge's, encrypted only when read (most queries, Q2's
+ * included, select no page info): the same value as that edge's cursor, encrypted once for both.
+ */
+class LazyPageInfo<T extends { id: number }> {
+  readonly #last: LazyCursorEdge<T>;
+
+  constructor(
+    readonly hasNextPage: boolean,
+    last: LazyCursorEdge<T>,
+  ) {
+    this.#last = last;
+  }
+
+  get endCursor(): string {
+    return this.#last.cursor;
+  }
+}
+
 /** Pagination arguments as they arrive from GraphQL. */
 export interface PageArgs {
   first?: number | null;
@@ -70,8 +89,7 @@ export function readPageArgs(cursors: CursorCodec, args: PageArgs): Page {
 export function toConnection<T extends { id: number }>(cursors: CursorCodec, rows: readonly T[], limit: number): Connection<T> {
   const nodes = rows.slice(0, limit);
   const edges = nodes.map((node) => new LazyCursorEdge(node, cursors));
-  return {
-    edges,
-    pageInfo: { hasNextPage: rows.length > limit, endCursor: edges.at(-1)?.cursor ?? null },
-  };
+  const hasNextPage = rows.length > limit;
+  const last = edges.at(-1);
+  return { edges, pageInfo: last === undefined ? { hasNextPage, endCursor: null } : new LazyPageInfo(hasNextPage, last) };
 }

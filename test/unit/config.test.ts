@@ -107,7 +107,13 @@ describe('configuration', () => {
   });
 
   it('selects PostgreSQL for a postgres:// URL', () => {
-    expect(loadConfig({ DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/test' }, ROOT).database).toMatchObject({ kind: 'postgres', poolSize: 10 });
+    expect(loadConfig({ DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/test' }, ROOT).database).toMatchObject({ kind: 'postgres', poolSize: 10, preparedStatements: true });
+  });
+
+  it('turns named prepared statements off with DATABASE_PREPARED_STATEMENTS=false and refuses other values', () => {
+    const env = { DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/test' };
+    expect(loadConfig({ ...env, DATABASE_PREPARED_STATEMENTS: 'false' }, ROOT).database).toMatchObject({ preparedStatements: false });
+    expect(() => loadConfig({ ...env, DATABASE_PREPARED_STATEMENTS: 'no' }, ROOT)).toThrow(expect.objectContaining({ variable: 'DATABASE_PREPARED_STATEMENTS' }));
   });
 
   it('bounds how long a request waits for the database: pool, statement and lock timeouts with defaults', () => {

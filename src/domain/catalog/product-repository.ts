@@ -1,16 +1,21 @@
 import type { Kysely } from 'kysely';
 
 import { dialectOf } from '../../db/database.js';
-import type { DatabaseSchema, ProductRow } from '../../db/database-schema.js';
+import type { DatabaseSchema, ProductRow, ProductTable } from '../../db/database-schema.js';
 import { CATALOG_VERSION_PARTITIONS } from '../../db/migrations/0004-catalog-version-partitions.js';
 import { preparedQuery } from '../../db/prepared-query.js';
 
 type Db = Kysely<DatabaseSchema>;
 
-const productsByIds = preparedQuery((db, $) => db.selectFrom('products').selectAll().where('id', 'in', $.list<number>(0)));
+/** The columns a product is read with: what resolvers and placeOrder's checks use (not the timestamps). */
+const PRODUCT_COLUMNS = ['id', 'name', 'description', 'price_minor', 'currency', 'stock'] as const satisfies readonly (keyof ProductTable)[];
+/** A product as the read paths carry it (see PRODUCT_COLUMNS); full rows (ProductRow) are assignable to it. */
+export type ProductView = Pick<ProductRow, (typeof PRODUCT_COLUMNS)[number]>;
+
+const productsByIds = preparedQuery((db, $) => db.selectFrom('products').select(PRODUCT_COLUMNS).where('id', 'in', $.list<number>(0)));
 /** Arguments: limit, after id (may be absent). */
 const productsAfter = preparedQuery((db, $, args) => {
-  const query = db.selectFrom('products').selectAll().orderBy('id', 'asc').limit($.value<number>(0));
+  const query = db.selectFrom('products').select(PRODUCT_COLUMNS).orderBy('id', 'asc').limit($.value<number>(0));
   return args[1] != null ? query.where('id', '>', $.value<number>(1)) : query;
 });
 // One statement, so one snapshot: the sum of the partitions' counters as of one moment.
@@ -19,13 +24,13 @@ const catalogVersion = preparedQuery((db) =>
 );
 
 /** Products with these ids, in no particular order; missing ids are simply absent. */
-export async function findProductsByIds(db: Db, ids: readonly number[]): Promise<ProductRow[]> {
+export async function findProductsByIds(db: Db, ids: readonly number[]): Promise<ProductView[]> {
   if (ids.length === 0) return [];
   return productsByIds.execute(db, [ids]);
 }
 
 /** Up to `limit` products with id greater than `afterId`, by id ascending. */
-export async function findProductsAfter(db: Db, afterId: number | null, limit: number): Promise<ProductRow[]> {
+export async function findProductsAfter(db: Db, afterId: number | null, limit: number): Promise<ProductView[]> {
   return productsAfter.execute(db, [limit, afterId]);
 }
 

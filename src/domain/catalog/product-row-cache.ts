@@ -1,8 +1,8 @@
 import type { Kysely } from 'kysely';
 
 import { LRUCache } from 'lru-cache';
-import type { DatabaseSchema, ProductRow } from '../../db/database-schema.js';
-import { findProductsByIds, readCatalogVersion } from './product-repository.js';
+import type { DatabaseSchema } from '../../db/database-schema.js';
+import { findProductsByIds, readCatalogVersion, type ProductView } from './product-repository.js';
 
 type Db = Kysely<DatabaseSchema>;
 
@@ -23,7 +23,7 @@ export interface ProductRowCacheOptions {
  * concurrent read) bypasses the cache instead of rolling it back.
  */
 export class ProductRowCache {
-  readonly #rows: LRUCache<number, ProductRow>;
+  readonly #rows: LRUCache<number, ProductView>;
   #version: number | undefined;
 
   constructor(options: ProductRowCacheOptions = {}) {
@@ -33,7 +33,7 @@ export class ProductRowCache {
   }
 
   /** Products with these ids, in no particular order; missing ids are simply absent. */
-  async findByIds(db: Db, ids: readonly number[]): Promise<ProductRow[]> {
+  async findByIds(db: Db, ids: readonly number[]): Promise<ProductView[]> {
     if (ids.length === 0) return [];
     const version = await readCatalogVersion(db);
     if (this.#version === undefined || version > this.#version) {
@@ -42,7 +42,7 @@ export class ProductRowCache {
     } else if (version < this.#version) {
       return findProductsByIds(db, ids);
     }
-    const found: ProductRow[] = [];
+    const found: ProductView[] = [];
     const missing: number[] = [];
     for (const id of ids) {
       const row = this.#rows.get(id);

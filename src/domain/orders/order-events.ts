@@ -1,15 +1,16 @@
 import type { Transaction } from 'kysely';
 import type { Principal } from '../../auth/principal.js';
 import type { Publish } from '../../db/change-feed.js';
-import type { DatabaseSchema, OrderRow, OrderStatus } from '../../db/database-schema.js';
+import type { DatabaseSchema, OrderStatus } from '../../db/database-schema.js';
 import { Scopes, hasScope } from '../granted-scopes.js';
 import { getCallerProfile } from '../profile/profile-service.js';
 import type { RequestDeps } from '../request-deps.js';
+import type { OrderView } from './order-repository.js';
 
-/** An order was placed (`previousStatus` null) or moved to another status; `order` is the committed row. */
+/** An order was placed (`previousStatus` null) or moved to another status; `order` is the committed row as reads select it (no idempotency key or fingerprint). */
 export interface OrderChange {
   readonly kind: 'order';
-  readonly order: OrderRow;
+  readonly order: OrderView;
   readonly previousStatus: OrderStatus | null;
 }
 

@@ -1,10 +1,11 @@
 import type { Principal, UserPrincipal } from '../../auth/principal.js';
-import type { OrderItemRow, OrderRow, OrderStatus, ProductRow, ProfileRow } from '../../db/database-schema.js';
+import type { OrderItemRow, OrderRow, OrderStatus } from '../../db/database-schema.js';
 import { isUniqueViolation } from '../../db/database-errors.js';
 import { isTransientTransactionError, retryTransaction } from '../../db/retry-transaction.js';
 import { BadUserInputError, ConflictError, ForbiddenError, NotFoundError } from '../../errors.js';
-import { lockProducts, returnStock, takeStock } from '../catalog/product-repository.js';
+import { lockProducts, returnStock, takeStock, type ProductView } from '../catalog/product-repository.js';
 import { readPageArgs, toConnection, type Connection, type PageArgs } from '../pagination.js';
+import type { ProfileView } from '../profile/profile-repository.js';
 import { getCallerProfile, getProfile, ownsProfile } from '../profile/profile-service.js';
 import { timestamp, type RequestDeps } from '../request-deps.js';
 import { isRowId } from '../row-id.js';
@@ -17,6 +18,8 @@ import {
   insertOrder,
   insertOrderItems,
   updateOrderStatusIf,
+  type OrderItemView,
+  type OrderView,
 } from './order-repository.js';
 import { assertTransition, CANCELLABLE_STATUSES, isOrderStatus } from './order-status.js';
 import { writeTransaction } from './order-events.js';
@@ -87,7 +90,7 @@ export async function placeOrder(
 }
 
 /** Unknown products and mixed currencies are input errors, found before any write. */
-function checkLines(lines: readonly OrderLine[], products: readonly (ProductRow | null)[]): string {
+function checkLines(lines: readonly OrderLine[], products: readonly (ProductView | null)[]): string {
   let currency: string | undefined;
   lines.forEach((line, i) => {
     const product = products[i];
@@ -105,7 +108,7 @@ function checkLines(lines: readonly OrderLine[], products: readonly (ProductRow 
 
 async function insertOrderTransaction(
   deps: RequestDeps,
-  customer: ProfileRow,
+  customer: ProfileView,
   request: OrderRequest,
   currency: string,
 ): Promise<{ order: OrderRow; items: OrderItemRow[] }> {
@@ -194,7 +197,7 @@ function replay(deps: RequestDeps, order: OrderRow, request: OrderRequest): Plac
  * ('Order'); any other status (including losing a race with another cancel) is
  * ConflictError `ILLEGAL_TRANSITION`.
  */
-export async function cancelOrder(deps: RequestDeps, principal: UserPrincipal, orderId: number): Promise<OrderRow> {
+export async function cancelOrder(deps: RequestDeps, principal: UserPrincipal, orderId: number): Promise<OrderView> {
   const order = await deps.loaders.orderById.load(orderId);
   if (order === null || !(await ownsProfile(deps, principal, order.customer_id))) throw new NotFoundError('Order');
   assertTransition(order.status, 'CANCELLED');
@@ -214,7 +217,7 @@ export async function updateOrderStatus(
   principal: Principal,
   orderId: number,
   status: OrderStatus,
-): Promise<OrderRow> {
+): Promise<OrderView> {
   requireAdmin(principal);
   if (!isOrderStatus(status)) throw new BadUserInputError('status', 'Unknown order status');
   const order = await deps.loaders.orderById.load(orderId);
@@ -225,10 +228,10 @@ export async function updateOrderStatus(
 
 async function moveOrder(
   deps: RequestDeps,
-  order: OrderRow,
+  order: OrderView,
   expected: readonly OrderStatus[],
   to: OrderStatus,
-): Promise<OrderRow> {
+): Promise<OrderView> {
   const restock = to === 'CANCELLED' ? await deps.loaders.orderItemsByOrderId.load(order.id) : [];
   const now = timestamp(deps);
   const byProduct = [...restock].sort((a, b) => a.product_id - b.product_id);
@@ -259,7 +262,7 @@ async function moveOrder(
  * One order, if the principal owns it or has `admin:orders`; otherwise null, exactly as
  * for a missing order. Client principals own no orders; anonymous principals get null.
  */
-export async function getOrder(deps: RequestDeps, principal: Principal, orderId: number): Promise<OrderRow | null> {
+export async function getOrder(deps: RequestDeps, principal: Principal, orderId: number): Promise<OrderView | null> {
   if (principal.kind === 'anonymous') return null;
   const order = await deps.loaders.orderById.load(orderId);
   if (order === null) return null;
@@ -267,7 +270,7 @@ export async function getOrder(deps: RequestDeps, principal: Principal, orderId:
 }
 
 /** The items of an order the caller may already see, by position. Batched through `orderItemsByOrderId`. */
-export async function getOrderItems(deps: RequestDeps, order: Pick<OrderRow, 'id'>): Promise<readonly OrderItemRow[]> {
+export async function getOrderItems(deps: RequestDeps, order: Pick<OrderView, 'id'>): Promise<readonly OrderItemView[]> {
   return deps.loaders.orderItemsByOrderId.load(order.id);
 }
 
@@ -275,8 +278,8 @@ export async function getOrderItems(deps: RequestDeps, order: Pick<OrderRow, 'id
 export async function getOrderCustomer(
   deps: RequestDeps,
   principal: Principal,
-  order: Pick<OrderRow, 'customer_id'>,
-): Promise<ProfileRow | null> {
+  order: Pick<OrderView, 'customer_id'>,
+): Promise<ProfileView | null> {
   return getProfile(deps, principal, order.customer_id);
 }
 
@@ -288,7 +291,7 @@ export async function listOrders(
   deps: RequestDeps,
   principal: Principal,
   args: ListOrdersArgs,
-): Promise<Connection<OrderRow>> {
+): Promise<Connection<OrderView>> {
   requireAdmin(principal);
   return pageOfOrders(deps, args, args.customerId ?? null);
 }
@@ -302,7 +305,7 @@ export async function listOrdersForProfile(
   principal: Principal,
   profileId: number,
   args: ListProfileOrdersArgs,
-): Promise<Connection<OrderRow> | null> {
+): Promise<Connection<OrderView> | null> {
   const allowed = hasScope(principal, Scopes.adminOrders) || (await ownsProfile(deps, principal, profileId));
   return allowed ? pageOfOrders(deps, args, profileId) : null;
 }
@@ -311,7 +314,7 @@ async function pageOfOrders(
   deps: RequestDeps,
   args: ListProfileOrdersArgs,
   customerId: number | null,
-): Promise<Connection<OrderRow>> {
+): Promise<Connection<OrderView>> {
   const page = readPageArgs(deps.cursors, args);
   // An id that cannot exist matches no orders (and PostgreSQL would reject it as out of range).
   if (customerId !== null && !isRowId(customerId)) return toConnection(deps.cursors, [], page.limit);
@@ -323,7 +326,7 @@ async function pageOfOrders(
   return toConnection(deps.cursors, rows, page.limit);
 }
 
-async function canReadOrder(deps: RequestDeps, principal: Principal, order: OrderRow): Promise<boolean> {
+async function canReadOrder(deps: RequestDeps, principal: Principal, order: OrderView): Promise<boolean> {
   return hasScope(principal, Scopes.adminOrders) || ownsProfile(deps, principal, order.customer_id);
 }
 

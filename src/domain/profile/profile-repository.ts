@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 
-import type { DatabaseSchema, ProfileRow } from '../../db/database-schema.js';
+import type { DatabaseSchema, ProfileRow, ProfileTable } from '../../db/database-schema.js';
 import { preparedQuery } from '../../db/prepared-query.js';
 
 type Db = Kysely<DatabaseSchema>;
@@ -17,18 +17,23 @@ export interface ProfilePatch {
   email?: string | null;
 }
 
-const profilesByIds = preparedQuery((db, $) => db.selectFrom('profiles').selectAll().where('id', 'in', $.list<number>(0)));
+/** The columns a profile is read with: what resolvers and the ownership checks use (not `updated_at`). */
+const PROFILE_COLUMNS = ['id', 'issuer', 'subject', 'display_name', 'email', 'created_at'] as const satisfies readonly (keyof ProfileTable)[];
+/** A profile as the read paths carry it (see PROFILE_COLUMNS); full rows (ProfileRow) are assignable to it. */
+export type ProfileView = Pick<ProfileRow, (typeof PROFILE_COLUMNS)[number]>;
+
+const profilesByIds = preparedQuery((db, $) => db.selectFrom('profiles').select(PROFILE_COLUMNS).where('id', 'in', $.list<number>(0)));
 const profileByIdentity = preparedQuery((db, $) =>
-  db.selectFrom('profiles').selectAll().where('issuer', '=', $.value<string>(0)).where('subject', '=', $.value<string>(1)),
+  db.selectFrom('profiles').select(PROFILE_COLUMNS).where('issuer', '=', $.value<string>(0)).where('subject', '=', $.value<string>(1)),
 );
 
 /** Profiles with these ids, in no particular order. */
-export async function findProfilesByIds(db: Db, ids: readonly number[]): Promise<ProfileRow[]> {
+export async function findProfilesByIds(db: Db, ids: readonly number[]): Promise<ProfileView[]> {
   if (ids.length === 0) return [];
   return profilesByIds.execute(db, [ids]);
 }
 
-export async function findProfileByIdentity(db: Db, identity: ProfileIdentity): Promise<ProfileRow | undefined> {
+export async function findProfileByIdentity(db: Db, identity: ProfileIdentity): Promise<ProfileView | undefined> {
   const [row] = await profileByIdentity.execute(db, [identity.issuer, identity.subject]);
   return row;
 }
@@ -42,7 +47,7 @@ export async function findOrCreateProfile(
   db: Db,
   identity: ProfileIdentity,
   initial: () => { readonly displayName: string; readonly createdAt: string },
-): Promise<ProfileRow> {
+): Promise<ProfileView> {
   const existing = await findProfileByIdentity(db, identity);
   if (existing !== undefined) return existing;
   const { displayName, createdAt } = initial();
@@ -57,7 +62,7 @@ export async function findOrCreateProfile(
       updated_at: createdAt,
     })
     .onConflict((oc) => oc.columns(['issuer', 'subject']).doNothing())
-    .returningAll()
+    .returning(PROFILE_COLUMNS)
     .executeTakeFirst();
   if (inserted !== undefined) return inserted;
   const winner = await findProfileByIdentity(db, identity);

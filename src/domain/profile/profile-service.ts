@@ -1,10 +1,9 @@
 import type { Principal, UserPrincipal } from '../../auth/principal.js';
-import type { ProfileRow } from '../../db/database-schema.js';
 import { ForbiddenError } from '../../errors.js';
 import { timestamp, type RequestDeps } from '../request-deps.js';
 import { hasScope, Scopes } from '../granted-scopes.js';
 import { parseUpdateProfileInput, type UpdateProfileInput } from './profile-input.js';
-import { updateProfileById } from './profile-repository.js';
+import { updateProfileById, type ProfileView } from './profile-repository.js';
 
 export type { UpdateProfileInput } from './profile-input.js';
 
@@ -12,12 +11,12 @@ export type { UpdateProfileInput } from './profile-input.js';
  * The user's profile, created on first use with the token's name (or "Customer").
  * Memoised per request; race-safe when two requests create it at once.
  */
-export async function getCallerProfile(deps: RequestDeps, principal: UserPrincipal): Promise<ProfileRow> {
+export async function getCallerProfile(deps: RequestDeps, principal: UserPrincipal): Promise<ProfileView> {
   return deps.loaders.callerProfile.load({ issuer: principal.issuer, subject: principal.subject, claimedName: principal.name });
 }
 
 /** `Query.me`: the caller's profile for a user principal; null for clients and anonymous callers. */
-export async function getMe(deps: RequestDeps, principal: Principal): Promise<ProfileRow | null> {
+export async function getMe(deps: RequestDeps, principal: Principal): Promise<ProfileView | null> {
   return principal.kind === 'user' ? getCallerProfile(deps, principal) : null;
 }
 
@@ -31,7 +30,7 @@ export async function updateProfile(
   deps: RequestDeps,
   principal: Principal,
   input: UpdateProfileInput,
-): Promise<ProfileRow> {
+): Promise<ProfileView> {
   if (principal.kind !== 'user') {
     throw new ForbiddenError('USER_REQUIRED', 'Only a token issued for a user has a profile');
   }
@@ -50,7 +49,7 @@ export async function updateProfile(
  * A profile by id (`Order.customer`, `node(id:)`): visible to its owner and to principals
  * with `admin:orders`; anyone else gets null, exactly as for a missing profile.
  */
-export async function getProfile(deps: RequestDeps, principal: Principal, profileId: number): Promise<ProfileRow | null> {
+export async function getProfile(deps: RequestDeps, principal: Principal, profileId: number): Promise<ProfileView | null> {
   const profile = await deps.loaders.profileById.load(profileId);
   if (profile === null) return null;
   const owner =

@@ -44,7 +44,7 @@ export const Order: OrderResolvers = {
 export const OrderItem: OrderItemResolvers = {
   product: async (item, _args, { deps }) => {
     const product = await deps.loaders.productById.load(item.product_id);
-    if (product === null) throw new Error(`order item ${item.id} references missing product ${item.product_id}`);
+    if (product === null) throw new Error(`an item of order ${item.order_id} references missing product ${item.product_id}`);
     return product;
   },
   unitPrice: (item) => formatMinorUnits(item.unit_price_minor, item.currency),

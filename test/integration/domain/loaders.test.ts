@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 
-import type { OrderRow } from '../../../src/db/database-schema.js';
+import type { OrderView } from '../../../src/domain/orders/order-repository.js';
 import { getProduct } from '../../../src/domain/catalog/catalog-service.js';
 import { getOrderItems, listOrders, listOrdersForProfile, placeOrder } from '../../../src/domain/orders/order-service.js';
 import type { Connection } from '../../../src/domain/pagination.js';
@@ -46,7 +46,8 @@ describe.each(databaseTargets())('loaders on $name', (target) => {
     const [a, missing, b] = await Promise.all([1, 999_999, 2].map((id) => deps.loaders.orderItemsByOrderId.load(id)));
     expect(database.statements.count).toBe(1);
     expect(missing).toEqual([]);
-    expect(a?.map((i) => i.position)).toEqual([0, 1, 2]);
+    // Placed with quantities 1, 2, 3 by position.
+    expect(a?.map((i) => i.quantity)).toEqual([1, 2, 3]);
     expect(a?.every((i) => i.order_id === 1)).toBe(true);
     expect(b?.map((i) => i.quantity)).toEqual([1, 2, 3]);
   });
@@ -68,7 +69,7 @@ describe.each(databaseTargets())('loaders on $name', (target) => {
 
   // What GraphQL does for `orders { edges { node { items { product { … } } } } }`: every
   // order's items in one tick, then every item's product in the next.
-  async function resolveOrderPage(deps: RequestDeps, page: Connection<OrderRow> | null) {
+  async function resolveOrderPage(deps: RequestDeps, page: Connection<OrderView> | null) {
     return Promise.all(
       (page?.edges ?? []).map(async ({ node }) => {
         const items = await getOrderItems(deps, node);
@@ -104,4 +105,22 @@ describe.each(databaseTargets())('loaders on $name', (target) => {
       expect(database.statements.count).toBe(4);
     },
   );
+
+  it('reads only the columns resolvers use: no idempotency key, request fingerprint or update times', async () => {
+    const keyed = userPrincipal('loader-keyed');
+    const placed = await placeOrder(requestDeps(database.db), keyed, { items: [{ productId: 2, quantity: 1 }], idempotencyKey: 'loader-columns-key' });
+    const deps = requestDeps(database.db);
+    const profile = await getCallerProfile(deps, keyed);
+    const page = await listOrdersForProfile(deps, keyed, profile.id, { first: 5 });
+    const [order] = await requestDeps(database.db).loaders.orderById.loadMany([placed.order.id]);
+    const [items] = await resolveOrderPage(deps, page);
+    const [other] = await requestDeps(database.db).loaders.profileById.loadMany([profile.id]);
+    expect(Object.keys(page?.edges[0]?.node ?? {}).sort()).toEqual(['currency', 'customer_id', 'id', 'placed_at', 'status', 'total_minor']);
+    expect(Object.keys(order ?? {}).sort()).toEqual(['currency', 'customer_id', 'id', 'placed_at', 'status', 'total_minor']);
+    expect(Object.keys(profile).sort()).toEqual(['created_at', 'display_name', 'email', 'id', 'issuer', 'subject']);
+    expect(Object.keys(other ?? {}).sort()).toEqual(['created_at', 'display_name', 'email', 'id', 'issuer', 'subject']);
+    const { product, ...item } = items![0]!;
+    expect(Object.keys(item).sort()).toEqual(['currency', 'order_id', 'product_id', 'quantity', 'unit_price_minor']);
+    expect(Object.keys(product ?? {}).sort()).toEqual(['currency', 'description', 'id', 'name', 'price_minor', 'stock']);
+  });
 });

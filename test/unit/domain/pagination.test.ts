@@ -65,14 +65,18 @@ describe('toConnection', () => {
     expect(toConnection(cursors, rows, 0).pageInfo).toEqual({ hasNextPage: true, endCursor: null });
   });
 
-  it('encrypts an edge cursor only when it is read, once (the end cursor of a page is encrypted with the page)', () => {
+  it('encrypts an edge cursor only when it is read, once; the end cursor is the last edge\'s, encrypted once for both', () => {
     let encoded = 0;
     const counting = { ...cursors, encode: (id: number) => (encoded++, cursors.encode(id)) };
     const connection = toConnection(counting, [{ id: 3 }, { id: 4 }, { id: 5 }, { id: 6 }], 3);
-    expect(encoded).toBe(1);
+    expect(encoded).toBe(0);
     const first = connection.edges[0]!.cursor;
     expect(connection.edges[0]!.cursor).toBe(first);
-    expect(encoded).toBe(2);
+    expect(encoded).toBe(1);
     expect(cursors.decode('after', first)).toBe(3);
+    const end = connection.pageInfo.endCursor;
+    expect(connection.edges[2]!.cursor).toBe(end);
+    expect(encoded).toBe(2);
+    expect(cursors.decode('after', end)).toBe(5);
   });
 });
