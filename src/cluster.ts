@@ -7,11 +7,15 @@ import { configFromEnvironmentOrExit } from './process-config.js';
 import { createDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { seedCatalog } from './db/seed.js';
+import { AggregatorRegistry } from 'prom-client';
+import { type MetricsServer, startMetricsServer } from './http/metrics-server.js';
 
 /**
  * `npm run start:cluster`: one server process per core (`WORKERS` overrides), sharing the port
  * through node:cluster. The primary validates the configuration and migrates and seeds the
- * database once, so workers never race on it; a worker that dies is replaced.
+ * database once, so workers never race on it; a worker that dies is replaced. With METRICS_PORT
+ * the primary serves every worker's metrics, aggregated. SIGTERM/SIGINT: every worker drains
+ * (src/main.ts) and the primary exits 0 once all have exited.
  */
 async function primary(): Promise<void> {
   const config = configFromEnvironmentOrExit();
@@ -36,10 +40,17 @@ async function primary(): Promise<void> {
   // Workers must accept each other's cursors: without CURSOR_SECRET (never in production) they share one random secret.
   const workerEnv = config.cursorSecret === undefined ? { CURSOR_SECRET: randomBytes(MIN_CURSOR_SECRET_BYTES).toString('base64url') } : {};
   const fork = () => cluster.fork(workerEnv);
+  let metricsServer: MetricsServer | undefined;
+  const { metricsPort, metricsHost } = config.telemetry;
+  if (metricsPort !== undefined) {
+    const aggregator = new AggregatorRegistry();
+    metricsServer = await startMetricsServer({ host: metricsHost, port: metricsPort, scrape: async () => ({ contentType: aggregator.contentType, body: await aggregator.clusterMetrics() }) });
+    process.stdout.write(`metrics at ${metricsServer.url}/metrics\n`);
+  }
   for (let i = 0; i < workers; i++) fork();
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) {
-      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+      if (Object.keys(cluster.workers ?? {}).length === 0) void (metricsServer?.close() ?? Promise.resolve()).then(() => process.exit(0));
       return;
     }
     process.stderr.write(`worker ${worker.process.pid} exited (${signal ?? code}); starting another\n`);
@@ -48,8 +59,11 @@ async function primary(): Promise<void> {
   const stop = () => {
     if (stopping) return;
     stopping = true;
-    for (const worker of Object.values(cluster.workers ?? {})) worker?.kill('SIGTERM');
-    setTimeout(() => process.exit(1), 15_000).unref();
+    // The signal itself, not worker.kill(): that first disconnects the worker, which closes its
+    // listener without the server knowing (no 503 on /readyz, no drain timeout).
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM');
+    // Each worker bounds its own drain; this bounds the whole if one hangs.
+    setTimeout(() => process.exit(1), config.shutdown.drainTimeoutMs + 10_000).unref();
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

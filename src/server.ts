@@ -3,7 +3,11 @@ import type { FastifyInstance } from 'fastify';
 import type { GraphQLSchema } from 'graphql';
 import type { AuthorizationIndex } from './authz/authorization-index.js';
 import { type DevIssuer, recordDevIssuer } from './dev-issuer/dev-issuer.js';
-import type { Config } from './config.js';
+import { type Config, trustedIssuers } from './config.js';
+import { AUTH_ERROR_CATALOG } from './auth/oauth-errors.js';
+import { type PrometheusMetrics, createPrometheusMetrics } from './lib/prometheus-metrics.js';
+import { type MetricsServer, startMetricsServer } from './http/metrics-server.js';
+import { type RequestTelemetry, requestTelemetry } from './http/request-telemetry.js';
 import { type Database, createDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { seedCatalog } from './db/seed.js';
@@ -33,6 +37,11 @@ export interface ServerDeps {
   readonly onQuery?: (sql: string) => void;
   /** Pino options or false to silence logs; `stream` receives each JSON line (log assertions in tests). */
   readonly logger?: LoggerOption;
+  /**
+   * Serve `/metrics` on `config.telemetry.metricsPort` when it is set. Default: true; false in
+   * cluster workers, whose metrics the primary serves aggregated.
+   */
+  readonly metricsListener?: boolean;
 }
 
 export interface ServerHandle {
@@ -42,6 +51,16 @@ export interface ServerHandle {
   readonly database: Database;
   /** The built-in development issuer, when no external issuer is configured. */
   readonly devIssuer: DevIssuer | undefined;
+  /** This server's metrics (its registry is what `/metrics` serves). */
+  readonly metrics: PrometheusMetrics;
+  /** Base URL of the metrics listener, when there is one. */
+  readonly metricsUrl: string | undefined;
+  /**
+   * Graceful shutdown: `/readyz` and every new request on an open connection get 503 at once, the
+   * listener stops accepting, in-flight requests finish (for at most
+   * `config.shutdown.drainTimeoutMs`, then the remaining connections are closed), then Apollo,
+   * the verifiers' timers, Redis, the metrics listener and the database pool close. Idempotent.
+   */
   close(): Promise<void>;
 }
 
@@ -54,7 +73,7 @@ export const CATALOG_ROOT_FIELDS: ReadonlySet<string> = new Set(['products', 'pr
  * Listens on `config.host`/`config.port` (port 0 picks a free port).
  */
 export async function createServer(config: Config, deps: ServerDeps = {}): Promise<ServerHandle> {
-  const database = await createDatabase(config.database, { onQuery: deps.onQuery });
+  const database = await createDatabase(config.database, { ...(deps.onQuery ? { onQuery: deps.onQuery } : {}), traceQueries: config.telemetry.tracing });
   try {
     await migrateToLatest(database.db);
     await seedCatalog(database.db);
@@ -71,20 +90,33 @@ async function startHttp(config: Config, deps: ServerDeps, database: Database): 
   // Before anything listens: a manifest operation that no longer validates stops start-up.
   const persistedDocuments = setUpPersistedDocuments(config.persistedDocuments, schema, index);
   const app = createFastifyApp(config, deps.logger);
+  const metrics = serverMetrics(config, scopes, database);
   let authentication: AuthenticationSetup | undefined;
   let apollo: ApolloServer<RequestContext> | undefined;
+  let metricsServer: MetricsServer | undefined;
+  let draining = false;
   app.addHook('onClose', async () => {
     await apollo?.stop();
     await authentication?.close();
+    await metricsServer?.close();
+  });
+  // While draining, a response's connection is closed once it is sent (RFC 9112 §9.6), so a
+  // keep-alive client moves to another replica instead of holding this one open.
+  app.addHook('onSend', async (_request, reply) => {
+    if (draining) void reply.header('connection', 'close');
   });
   let address: string;
   try {
-    authentication = await setUpAuthentication({ config, catalog: scopes, log: app.log });
-    apollo = await startApollo(config, { schema, index, persistedDocuments, authentication, database, log: app.log });
-    await registerRoutes(app, config, { apollo, index, authentication, database });
+    authentication = await setUpAuthentication({ config, catalog: scopes, log: app.log, metrics });
+    apollo = await startApollo(config, { schema, index, persistedDocuments, authentication, database, log: app.log, metrics });
+    await registerRoutes(app, config, { apollo, index, authentication, database, telemetry: requestTelemetry(metrics), metrics, draining: () => draining });
     address = (await app.listen({ host: config.host, port: config.port })).replace('[::1]', '127.0.0.1');
+    const { metricsPort, metricsHost } = config.telemetry;
+    if (metricsPort !== undefined && deps.metricsListener !== false) {
+      metricsServer = await startMetricsServer({ host: metricsHost, port: metricsPort, scrape: async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }) });
+    }
   } catch (error) {
-    await app.close(); // stops Apollo, the verifiers' timers and the Redis connections
+    await app.close(); // stops Apollo, the verifiers' timers, the Redis connections and the metrics listener
     throw error;
   }
   authentication.dpop.addBaseUrl(address);
@@ -95,17 +127,28 @@ async function startHttp(config: Config, deps: ServerDeps, database: Database): 
       app.log.warn({ reason: error instanceof Error ? error.message : String(error) }, `could not record the development issuer in ${config.dataDir}: npm run token needs --url ${address}`),
     );
   }
-  let closed = false;
+  let closing: Promise<void> | undefined;
   return {
     url: address,
     app,
     database,
     devIssuer: authentication.devIssuer,
-    async close() {
-      if (closed) return;
-      closed = true;
-      await app.close();
-      await database.close();
+    metrics,
+    metricsUrl: metricsServer?.url,
+    close() {
+      closing ??= (async () => {
+        draining = true;
+        // Past the drain timeout, in-flight requests are cut off so that shutdown is bounded.
+        const deadline = setTimeout(() => app.server.closeAllConnections(), config.shutdown.drainTimeoutMs);
+        deadline.unref();
+        try {
+          await app.close();
+        } finally {
+          clearTimeout(deadline);
+        }
+        await database.close();
+      })();
+      return closing;
     },
   };
 }
@@ -113,7 +156,15 @@ async function startHttp(config: Config, deps: ServerDeps, database: Database): 
 /** Apollo Server with the authorization layer, the landing page and the catalog response cache, started. */
 async function startApollo(
   config: Config,
-  parts: { schema: GraphQLSchema; index: AuthorizationIndex; persistedDocuments: PersistedDocumentsSetup; authentication: AuthenticationSetup; database: Database; log: Logger },
+  parts: {
+    schema: GraphQLSchema;
+    index: AuthorizationIndex;
+    persistedDocuments: PersistedDocumentsSetup;
+    authentication: AuthenticationSetup;
+    database: Database;
+    log: Logger;
+    metrics: PrometheusMetrics;
+  },
 ): Promise<ApolloServer<RequestContext>> {
   const { index, authentication, database } = parts;
   // One analysis per operation for the limits, the authorization plan and the catalog cache.
@@ -130,6 +181,7 @@ async function startApollo(
     logger: parts.log,
     limits: config.limits,
     persistedDocuments: parts.persistedDocuments,
+    metrics: parts.metrics,
     plugins: [
       await landingPagePlugin<RequestContext>({ devIssuer: authentication.devIssuer, embedToken: config.devLandingToken, scopes: index.scopes.map((s) => s.name) }),
       ...(config.graphql.catalogCacheEntries > 0
@@ -145,17 +197,27 @@ async function startApollo(
 async function registerRoutes(
   app: FastifyInstance,
   config: Config,
-  parts: { apollo: ApolloServer<RequestContext>; index: AuthorizationIndex; authentication: AuthenticationSetup; database: Database },
+  parts: {
+    apollo: ApolloServer<RequestContext>;
+    index: AuthorizationIndex;
+    authentication: AuthenticationSetup;
+    database: Database;
+    telemetry: RequestTelemetry;
+    metrics: PrometheusMetrics;
+    draining: () => boolean;
+  },
 ): Promise<void> {
-  const { apollo, index, authentication, database } = parts;
+  const { apollo, index, authentication, database, telemetry } = parts;
   // Public catalog rows shared by all requests, each lookup checked against the catalog version.
   const products = config.graphql.productCacheEntries > 0 ? new ProductRowCache({ maxEntries: config.graphql.productCacheEntries }) : undefined;
   // One key for the process: without CURSOR_SECRET (never in production) a random one.
   const cursors = createCursorCodec(config.cursorSecret);
-  const context = authenticatedContext(authentication, (request) =>
-    createRequestContext({ ...request, db: database.db, index, mode: config.authorization.mode, products, cursors }),
+  const context = authenticatedContext(
+    authentication,
+    (request) => createRequestContext({ ...request, db: database.db, index, mode: config.authorization.mode, products, cursors }),
+    { metrics: parts.metrics, observerOf: telemetry.observerOf },
   );
-  await app.register(graphqlRoute, { apollo, context, limits: { batchMax: config.graphql.batchMax, maxTokens: config.limits.maxTokens }, http: config.http });
+  await app.register(graphqlRoute, { apollo, context, limits: { batchMax: config.graphql.batchMax, maxTokens: config.limits.maxTokens }, http: config.http, telemetry });
   await app.register(protectedResourceMetadataRoutes, {
     resource: config.auth.audience,
     metadataPath: authentication.metadataPath,
@@ -164,7 +226,18 @@ async function registerRoutes(
     documentationUrl: `${config.publicUrl}/graphql`,
     dpopAlgorithms: authentication.dpop.algorithms,
   });
-  await app.register(healthRoutes, { ping: () => database.ping(), verifier: authentication.verifier });
+  await app.register(healthRoutes, { ping: () => database.ping(), verifier: authentication.verifier, draining: parts.draining });
   if (authentication.devIssuer !== undefined) await app.register(developmentIssuerRoutes, { devIssuer: authentication.devIssuer });
   applyConnectionLimit(app.server, config.http);
+}
+
+/**
+ * The server's Prometheus metrics, their labels bounded by the configured issuers, the schema's
+ * scopes, the error catalog's reasons and the operation limits' names.
+ */
+function serverMetrics(config: Config, scopes: readonly string[], database: Database): PrometheusMetrics {
+  const settings = config.auth.issuer;
+  const issuers = settings.kind === 'development' ? [settings.issuer] : trustedIssuers(settings).map((entry) => entry.issuer);
+  const reasons = Object.values(AUTH_ERROR_CATALOG).flatMap((family) => Object.keys(family.reasons));
+  return createPrometheusMetrics({ issuers, scopes, reasons, limits: Object.keys(config.limits.operation), pool: () => database.poolStats() });
 }

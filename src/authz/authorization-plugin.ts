@@ -10,6 +10,8 @@ import { OperationAnalyzer } from './operation-analyzer.js';
 import { type OperationPlan, planAnalysedOperation } from './operation-plan.js';
 import { PlanCache } from './plan-cache.js';
 import { evaluate } from './requirement.js';
+import { NO_METRICS, type Metrics } from '../lib/metrics.js';
+import { tracer } from '../lib/tracing.js';
 
 export interface AuthorizationPluginOptions {
   readonly index: AuthorizationIndex;
@@ -19,6 +21,8 @@ export interface AuthorizationPluginOptions {
   readonly challenges: ChallengeBuilder;
   /** The shared operation analysis (the operation limits use the same). Default: one of its own. */
   readonly analyzer?: OperationAnalyzer;
+  /** Counts decisions (allowed, filtered, rejected; in dry-run, what would have been) and missing scopes. Default: {@link NO_METRICS}. */
+  readonly metrics?: Metrics;
 }
 
 interface PluginContext extends AuthorizationContext {
@@ -54,6 +58,7 @@ export function authorizationPlugin(options: AuthorizationPluginOptions): Apollo
   const mode = options.mode ?? 'filter';
   const cache = new PlanCache();
   const analyzer = options.analyzer ?? new OperationAnalyzer(options.index);
+  const metrics = options.metrics ?? NO_METRICS;
   // The same listener serves every request: it keeps no per-request state.
   const listener: GraphQLRequestListener<PluginContext> = {
     async responseForOperation(rc) {
@@ -63,17 +68,24 @@ export function authorizationPlugin(options: AuthorizationPluginOptions): Apollo
       const analysed = analyzer.forRequest(rc);
       if (analysed === undefined) return null;
       const { analysis } = analysed;
+      const span = tracer.startSpan('authorization.plan');
       const plan = cache.getOrCompute(analysis, contextValue.principal, () => planAnalysedOperation(analysis, contextValue.guard));
-      if (plan.denied.length === 0) return null;
+      if (plan.denied.length === 0) {
+        span.setAttribute('authz.outcome', 'allowed').end();
+        metrics.authorization('allowed', []);
+        return null;
+      }
       logDenials(contextValue.log, contextValue.principal, plan, mode);
-      if (mode === 'dry-run') return null;
 
       const deniedRoots = plan.rootFields.filter((r) => !r.decision.allowed);
       const reject =
         (deniedRoots.length > 0 && deniedRoots.length === plan.rootFields.length) ||
         (plan.operationType === 'mutation' && deniedRoots.length > 0) ||
         (mode === 'reject' && (plan.deniedUnlisted > 0 || plan.denied.some((d) => !d.conditional)));
-      if (!reject) return null;
+      const outcome = reject ? 'rejected' : 'filtered';
+      span.setAttribute('authz.outcome', outcome).end();
+      metrics.authorization(outcome, [...new Set(plan.denied.flatMap((d) => d.denial.missingScopes))]);
+      if (mode === 'dry-run' || !reject) return null;
       return rejection(contextValue.principal, plan, options.challenges);
     },
   };

@@ -14,6 +14,8 @@ import type { ErrorFormatter } from './format-errors.js';
 import { internalErrorFormatter, internalErrorLoggingPlugin, reportInternalErrors } from './internal-errors.js';
 import { principalSchemas } from '../authz/principal-schemas.js';
 import type { PersistedDocumentsSetup } from './persisted-documents-setup.js';
+import type { Metrics } from '../lib/metrics.js';
+import { operationTelemetryPlugin } from './operation-telemetry-plugin.js';
 
 export interface ApolloOptions {
   readonly schema: GraphQLSchema;
@@ -39,6 +41,8 @@ export interface ApolloOptions {
   readonly hideSchemaDetails?: boolean;
   /** Accept batched requests (a JSON array body; their size is bounded by the HTTP handler). Default: false. */
   readonly batching?: boolean;
+  /** Counts authorization decisions and limit refusals. Default: none. */
+  readonly metrics?: Metrics;
 }
 
 /**
@@ -65,12 +69,13 @@ export function createApollo(options: ApolloOptions): ApolloServer<RequestContex
     plugins: [
       ApolloServerPluginCacheControlDisabled(),
       internalErrorLoggingPlugin<RequestContext>(),
+      operationTelemetryPlugin<RequestContext>(),
       // Refuses an untrusted document in didResolveOperation, before any plugin answers it.
       ...(options.persistedDocuments?.plugin ? [options.persistedDocuments.plugin] : []),
-      authorizationPlugin({ index: options.index, mode: options.mode, challenges: options.challenges, analyzer }),
+      authorizationPlugin({ index: options.index, mode: options.mode, challenges: options.challenges, analyzer, ...(options.metrics ? { metrics: options.metrics } : {}) }),
       ...(options.plugins ?? []),
       // After the catalog response cache: the cost it adds to a response is never stored there.
-      operationLimitsPlugin<RequestContext>({ analyzer, limits: limits.operation, mode: limits.mode }),
+      operationLimitsPlugin<RequestContext>({ analyzer, limits: limits.operation, mode: limits.mode, ...(options.metrics ? { metrics: options.metrics } : {}) }),
       // Last: it answers every operation that no plugin before it has answered.
       ...((options.executor ?? DEFAULT_EXECUTOR) === 'jit' ? [jitExecutionFor(options, formatError)] : []),
     ],

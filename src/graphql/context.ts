@@ -8,6 +8,7 @@ import type { ProductRowCache } from '../domain/catalog/product-row-cache.js';
 import type { CursorCodec } from '../domain/cursor-codec.js';
 import { type RequestDeps, createRequestDeps } from '../domain/request-deps.js';
 import type { Logger } from '../logger.js';
+import { NO_OBSERVER, type RequestObserver } from '../lib/request-observer.js';
 
 /**
  * Everything a resolver may use, built once per request and never mutated: who is calling,
@@ -20,6 +21,8 @@ export interface RequestContext extends AuthorizationContext {
   readonly guard: FieldGuard;
   readonly deps: RequestDeps;
   readonly log: Logger;
+  /** Reports the operation and its outcome to the request's metric and span. */
+  readonly observer: RequestObserver;
 }
 
 /** Builds the immutable context of one request: fresh DataLoaders, decisions for this principal. */
@@ -34,6 +37,8 @@ export function createRequestContext(input: {
   readonly products?: ProductRowCache;
   /** The server's pagination cursor codec. */
   readonly cursors: CursorCodec;
+  /** Default: {@link NO_OBSERVER}. */
+  readonly observer?: RequestObserver;
 }): RequestContext {
   return Object.freeze({
     requestId: input.requestId,
@@ -41,5 +46,6 @@ export function createRequestContext(input: {
     guard: new FieldGuard(input.principal, input.mode, input.index),
     deps: createRequestDeps(input.db, { products: input.products, cursors: input.cursors }),
     log: input.log,
+    observer: input.observer ?? NO_OBSERVER,
   });
 }

@@ -7,15 +7,18 @@ export interface HealthRoutesOptions {
   readonly ping: () => Promise<unknown>;
   /** Readiness of token verification (signing keys loaded, per issuer). */
   readonly verifier: Pick<TokenVerifier, 'status'>;
+  /** True once shutdown has begun: `/readyz` answers 503 `shutting_down` at once. Default: never. */
+  readonly draining?: () => boolean;
 }
 
 /**
  * `/healthz`: the process answers. `/readyz`: the database answers and every issuer's keys are
  * loaded; 503 `not_ready` with the reasons (and each issuer's readiness) otherwise.
  */
-export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app, { ping, verifier }) => {
+export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app, { ping, verifier, draining }) => {
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
+    if (draining?.() === true) return reply.code(503).send({ status: 'shutting_down', reasons: ['shutting down'] });
     const reasons: string[] = [];
     try {
       await ping();

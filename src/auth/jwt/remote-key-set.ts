@@ -23,6 +23,8 @@ export interface RemoteKeySetOptions {
   cacheMaxAgeMs?: number;
   /** fetch implementation. Default: the global `fetch`. */
   fetch?: typeof fetch;
+  /** Called after each request for the key set (not for one skipped by a cooldown): whether it returned a key set. */
+  onFetch?: (outcome: 'ok' | 'failed') => void;
 }
 
 /** A JWKS fetched from the authorization server, with its cache. */
@@ -61,6 +63,7 @@ export function createRemoteKeySet(url: URL, options: RemoteKeySetOptions = {}):
   const failed = (): void => {
     failures += 1;
     lastFailureAt = Date.now();
+    options.onFetch?.('failed');
   };
 
   const guardedFetch = async (resource: string, init: RequestInit): Promise<Response> => {
@@ -88,6 +91,7 @@ export function createRemoteKeySet(url: URL, options: RemoteKeySetOptions = {}):
       failed();
       throw new Error('key set response is not a JSON Web Key Set');
     }
+    options.onFetch?.('ok');
     return new Response(body, { status: 200, headers: { 'content-type': 'application/json' } });
   };
 
