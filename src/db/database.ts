@@ -153,5 +153,10 @@ function openPostgres(config: PostgresConfig): { dialect: PostgresDialect; pool:
   // An idle client that loses its connection emits 'error' on the pool; without a
   // listener that would crash the process. The pool discards the client by itself.
   pool.on('error', () => {});
+  // A client checked out by a request can lose its connection too (pg_terminate_backend, a
+  // failover) between two statements, when no query is there to receive the error: it is then
+  // emitted on the client, and with no listener that crashes the process. The statement that
+  // follows fails instead, and the pool discards the client when it is released.
+  pool.on('connect', (client) => client.on('error', () => {}));
   return { dialect: new PostgresDialect({ pool }), pool };
 }
