@@ -31,7 +31,10 @@ async function main(): Promise<void> {
       .then(() => tracing?.shutdown())
       .then(
         () => process.exit(0),
-        () => process.exit(1),
+        (error: unknown) => {
+          server.app.log.error({ err: error }, 'shutdown failed');
+          process.exit(1);
+        },
       );
   };
   process.on('SIGINT', () => stop('SIGINT'));

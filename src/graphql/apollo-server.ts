@@ -59,6 +59,9 @@ export function createApollo(options: ApolloOptions): ApolloServer<RequestContex
   return new ApolloServer<RequestContext>({
     schema: options.schema,
     includeStacktraceInErrorResponses: false,
+    // The entry points own SIGTERM/SIGINT (graceful shutdown: drain, then stop Apollo); Apollo's
+    // own handlers (installed outside NODE_ENV=test) would stop it under in-flight requests and re-raise the signal.
+    stopOnTerminationSignals: false,
     // A document over the token limit is refused while it is parsed (the HTTP layer refuses it earlier still).
     parseOptions: { maxTokens: limits.maxTokens },
     // Apollo's own log lines go through the structured logger, never straight to stderr.

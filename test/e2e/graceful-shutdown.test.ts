@@ -1,5 +1,7 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
+import pg from 'pg';
 import { openConnection } from '../fixtures/raw-socket.js';
 import { type ServerProcess, startServerProcess } from '../fixtures/server-process.js';
 
@@ -32,13 +34,37 @@ async function slowRequest(url: string) {
   return { connection, finish: () => connection.socket.write(BODY.slice(half)) };
 }
 
+/** A PostgreSQL database of the test's own (created and dropped here), when TEST_DATABASE_URL is set. */
+const POSTGRES = process.env['TEST_DATABASE_URL'];
+const ownDatabase = `shutdown_${randomBytes(4).toString('hex')}`;
+const admin = async (statement: string) => {
+  const client = new pg.Client({ connectionString: POSTGRES });
+  await client.connect();
+  try {
+    await client.query(statement);
+  } finally {
+    await client.end();
+  }
+};
+const databases: Array<{ name: string; env: Record<string, string> }> = [
+  { name: 'SQLite', env: {} },
+  ...(POSTGRES ? [{ name: 'PostgreSQL', env: { DATABASE_URL: Object.assign(new URL(POSTGRES), { pathname: `/${ownDatabase}` }).href } }] : []),
+];
+
 describe('graceful shutdown (a server process, signalled)', () => {
   let server: ServerProcess | undefined;
+  beforeAll(async () => {
+    if (POSTGRES) await admin(`create database ${ownDatabase}`);
+  });
   afterEach(() => server?.cleanUp());
+  afterAll(async () => {
+    if (POSTGRES) await admin(`drop database if exists ${ownDatabase} with (force)`);
+  });
 
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    it(`on ${signal}: refuses new connections, answers 503 to /readyz, finishes the request in flight, exits 0`, async () => {
-      server = await startServerProcess({ SHUTDOWN_DRAIN_TIMEOUT_MS: '30000' });
+  // NODE_ENV=development, as `npm start` runs: Apollo Server installs signal handlers of its own outside NODE_ENV=test.
+  for (const [signal, database] of [['SIGTERM', databases[0]!], ['SIGINT', databases[0]!], ...databases.slice(1).map((d) => ['SIGTERM', d] as const)] as const) {
+    it(`on ${signal} (${database.name}): refuses new connections, answers 503 to /readyz, finishes the request in flight, exits 0`, async () => {
+      server = await startServerProcess({ NODE_ENV: 'development', SHUTDOWN_DRAIN_TIMEOUT_MS: '30000', ...database.env });
       const inFlight = await slowRequest(server.url);
       // A probe whose request line has arrived but not its headers' end: answered after the signal.
       const probe = await openConnection(server.url);
