@@ -141,7 +141,7 @@ function pickKind(): Kind {
 
 interface Answer {
   status: number;
-  body: { data?: Record<string, unknown> | null; errors?: Array<{ extensions?: { code?: string } }> } | undefined;
+  body: { data?: Record<string, unknown> | null; errors?: Array<{ extensions?: { code?: string; reason?: string } }> } | undefined;
 }
 
 async function post(url: string, token: string | undefined, query: string, variables: Record<string, unknown> = {}): Promise<Answer> {
@@ -232,7 +232,8 @@ async function main(): Promise<void> {
     const deadline = started + DURATION_SEC * 1000;
     let faultAt: number | undefined;
     let faultSessions = 0;
-    const inWindow = (at: number) => faultAt !== undefined && at >= faultAt && at <= faultAt + FAULT_WINDOW_MS;
+    // A request overlapping the window counts in it: one sent just before the fault is hit by it.
+    const inWindow = (sentAt: number) => faultAt !== undefined && Date.now() >= faultAt && sentAt <= faultAt + FAULT_WINDOW_MS;
     const count = (record: Record<string, number>, key: string) => (record[key] = (record[key] ?? 0) + 1);
 
     const record = (kind: Kind, answer: Answer | 'network', at: number): void => {
@@ -241,7 +242,8 @@ async function main(): Promise<void> {
       const status = answer === 'network' ? 0 : answer.status;
       const code = answer === 'network' ? 'NETWORK' : (answer.body?.errors?.[0]?.extensions?.code ?? 'OK');
       count(tally.answers, `${status || 'network'} ${code}`);
-      if (status >= 500 || status === 0) {
+      // A 200 carrying INTERNAL_SERVER_ERROR is a server failure as much as a 500 is.
+      if (status >= 500 || status === 0 || (answer !== 'network' && (answer.body?.errors ?? []).some((e) => e.extensions?.code === 'INTERNAL_SERVER_ERROR'))) {
         if (inWindow(at)) tally.serverErrorsInWindow += 1;
         else tally.serverErrorsOutside += 1;
       }
@@ -284,13 +286,15 @@ async function main(): Promise<void> {
               user.orders.push(orderId);
               if (idempotencyKey) {
                 // The same key again: the same order, never a second one.
+                const againAt = Date.now();
                 const again = await post(url, user.token, M_PLACE, { input });
-                record(kind, again, Date.now());
+                record(kind, again, againAt);
                 const againId = (again.body?.data?.['placeOrder'] as { orderId?: string } | undefined)?.orderId;
                 if (againId !== undefined && againId !== orderId) tally.idempotentRepeatsDiffering += 1;
               }
             } else if (answer.status === 200) {
-              count(tally.refused, answer.body?.errors?.[0]?.extensions?.code ?? 'UNKNOWN');
+              const extensions = answer.body?.errors?.[0]?.extensions;
+              count(tally.refused, `${extensions?.code ?? 'UNKNOWN'}${extensions?.reason ? ` ${extensions.reason}` : ''}`);
             }
             return;
           }
@@ -344,7 +348,7 @@ async function main(): Promise<void> {
       `soak: ${elapsedSec.toFixed(0)} s, ${CONCURRENCY} concurrent clients, fault ${FAULT}${faultAt !== undefined ? ` at +${Math.round((faultAt - started) / 1000)} s (${faultSessions} sessions terminated, window ${FAULT_WINDOW_MS / 1000} s)` : ''}`,
       `requests: ${tally.requests} (${(tally.requests / elapsedSec).toFixed(0)}/s) by kind ${JSON.stringify(tally.byKind)}`,
       `answers: ${JSON.stringify(Object.fromEntries(Object.entries(tally.answers).sort()))}`,
-      `5xx or network errors: ${tally.serverErrorsInWindow} in the fault window, ${tally.serverErrorsOutside} outside it`,
+      `server errors (5xx, INTERNAL_SERVER_ERROR, network): ${tally.serverErrorsInWindow} in the fault window, ${tally.serverErrorsOutside} outside it`,
       `unexpected answers outside the fault window: ${JSON.stringify(tally.unexpectedOutside)}`,
       `orders: ${tally.placed} placed, refused ${JSON.stringify(tally.refused)}; ${tally.cancelled} cancelled, cancel refused ${JSON.stringify(tally.cancelRefused)}; idempotent repeats giving another order: ${tally.idempotentRepeatsDiffering}`,
       `database: ${after.orders - before.orders} new orders (${after.cancelled - before.cancelled} cancelled), ${after.partialOrders} partial orders`,
