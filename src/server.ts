@@ -102,8 +102,9 @@ async function startHttp(config: Config, deps: ServerDeps, database: Database): 
   });
   // While draining, a response's connection is closed once it is sent (RFC 9112 §9.6), so a
   // keep-alive client moves to another replica instead of holding this one open.
-  app.addHook('onSend', async (_request, reply) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (draining) void reply.header('connection', 'close');
+    done(null, payload);
   });
   let address: string;
   try {
