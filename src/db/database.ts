@@ -14,7 +14,7 @@ import {
 import pg from 'pg';
 
 import { SQLITE_MEMORY } from '../lib/database-url.js';
-import type { PoolStats } from '../lib/prometheus-metrics.js';
+import type { PoolStats } from '../lib/metrics.js';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { errorType, tracer } from '../lib/tracing.js';
 import type { DatabaseConfig, PostgresConfig, SqliteConfig } from './database-config.js';
@@ -107,10 +107,11 @@ function queryLogger(onQuery: ((sql: string) => void) | undefined, traced: Datab
   return (event) => {
     onQuery?.(event.query.sql);
     const text = event.query.sql;
+    const space = text.indexOf(' ');
     const span = tracer.startSpan('db.query', {
       kind: SpanKind.CLIENT,
       startTime: Date.now() - event.queryDurationMillis,
-      attributes: { 'db.system.name': system, 'db.operation.name': text.slice(0, text.indexOf(' ') >>> 0).toLowerCase(), 'db.query.text': text.slice(0, MAX_TRACED_SQL) },
+      attributes: { 'db.system.name': system, 'db.operation.name': (space === -1 ? text : text.slice(0, space)).toLowerCase(), 'db.query.text': text.slice(0, MAX_TRACED_SQL) },
     });
     if (event.level === 'error') span.setStatus({ code: SpanStatusCode.ERROR }).setAttribute('error.type', errorType(event.error));
     span.end();

@@ -38,6 +38,15 @@ export type RequestOutcome = 'ok' | 'partial' | 'client_error' | 'unauthenticate
 /** Every field allowed, some fields filtered (nulls with errors), or the operation rejected. */
 export type AuthorizationOutcome = 'allowed' | 'filtered' | 'rejected';
 
+/** Connections of a database pool at one instant (read at each scrape, not counted). */
+export interface PoolStats {
+  /** Open connections, idle or in use. */
+  readonly total: number;
+  readonly idle: number;
+  /** Queries waiting for a connection. */
+  readonly waiting: number;
+}
+
 /** Counts nothing. */
 export const NO_METRICS: Metrics = Object.freeze({
   request: () => undefined,

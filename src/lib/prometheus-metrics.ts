@@ -1,14 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { AuthorizationOutcome, Metrics, OperationTypeLabel, RequestOutcome } from './metrics.js';
-
-/** Connections of a database pool at one instant. */
-export interface PoolStats {
-  /** Open connections, idle or in use. */
-  readonly total: number;
-  readonly idle: number;
-  /** Queries waiting for a connection. */
-  readonly waiting: number;
-}
+import type { AuthorizationOutcome, Metrics, OperationTypeLabel, PoolStats, RequestOutcome } from './metrics.js';
 
 /** Options of {@link createPrometheusMetrics}: the bounded sets label values are taken from. */
 export interface PrometheusMetricsOptions {
