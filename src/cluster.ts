@@ -34,6 +34,7 @@ async function primary(): Promise<void> {
   }
 
   let stopping = false;
+  let drainFailed = false;
   // Workers run main: from source under tsx (its loader is inherited through execArgv), or from dist/.
   const extension = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
   cluster.setupPrimary({ exec: fileURLToPath(new URL(`./main.${extension}`, import.meta.url)) });
@@ -50,7 +51,9 @@ async function primary(): Promise<void> {
   for (let i = 0; i < workers; i++) fork();
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) {
-      if (Object.keys(cluster.workers ?? {}).length === 0) void (metricsServer?.close() ?? Promise.resolve()).then(() => process.exit(0));
+      // 0 only if every worker drained and closed cleanly.
+      if (code !== 0) drainFailed = true;
+      if (Object.keys(cluster.workers ?? {}).length === 0) void (metricsServer?.close() ?? Promise.resolve()).then(() => process.exit(drainFailed ? 1 : 0));
       return;
     }
     process.stderr.write(`worker ${worker.process.pid} exited (${signal ?? code}); starting another\n`);

@@ -240,5 +240,13 @@ function serverMetrics(config: Config, scopes: readonly string[], database: Data
   const settings = config.auth.issuer;
   const issuers = settings.kind === 'development' ? [settings.issuer] : trustedIssuers(settings).map((entry) => entry.issuer);
   const reasons = Object.values(AUTH_ERROR_CATALOG).flatMap((family) => Object.keys(family.reasons));
-  return createPrometheusMetrics({ issuers, scopes, reasons, limits: Object.keys(config.limits.operation), pool: () => database.poolStats() });
+  return createPrometheusMetrics({
+    issuers,
+    scopes,
+    reasons,
+    limits: Object.keys(config.limits.operation),
+    pool: () => database.poolStats(),
+    // Their collectors sample the event loop and GC all the time: only when someone will scrape them.
+    processMetrics: config.telemetry.metricsPort !== undefined,
+  });
 }
