@@ -8,11 +8,15 @@ import { createDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { seedCatalog } from './db/seed.js';
 import { relayChangesBetweenWorkers } from './lib/cluster-relay.js';
+import { AggregatorRegistry } from 'prom-client';
+import { type MetricsServer, startMetricsServer } from './http/metrics-server.js';
 
 /**
  * `npm run start:cluster`: one server process per core (`WORKERS` overrides), sharing the port
  * through node:cluster. The primary validates the configuration and migrates and seeds the
- * database once, so workers never race on it; a worker that dies is replaced.
+ * database once, so workers never race on it; a worker that dies is replaced. With METRICS_PORT
+ * the primary serves every worker's metrics, aggregated. SIGTERM/SIGINT: every worker drains
+ * (src/main.ts) and the primary exits 0 once all have exited.
  */
 async function primary(): Promise<void> {
   const config = configFromEnvironmentOrExit();
@@ -31,6 +35,7 @@ async function primary(): Promise<void> {
   }
 
   let stopping = false;
+  let drainFailed = false;
   // Workers run main: from source under tsx (its loader is inherited through execArgv), or from dist/.
   const extension = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
   cluster.setupPrimary({ exec: fileURLToPath(new URL(`./main.${extension}`, import.meta.url)) });
@@ -39,10 +44,19 @@ async function primary(): Promise<void> {
   const fork = () => cluster.fork(workerEnv);
   // On SQLite each worker publishes its commits in process; the primary passes them to the others (PostgreSQL: LISTEN/NOTIFY).
   relayChangesBetweenWorkers();
+  let metricsServer: MetricsServer | undefined;
+  const { metricsPort, metricsHost } = config.telemetry;
+  if (metricsPort !== undefined) {
+    const aggregator = new AggregatorRegistry();
+    metricsServer = await startMetricsServer({ host: metricsHost, port: metricsPort, scrape: async () => ({ contentType: aggregator.contentType, body: await aggregator.clusterMetrics() }) });
+    process.stdout.write(`metrics at ${metricsServer.url}/metrics\n`);
+  }
   for (let i = 0; i < workers; i++) fork();
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) {
-      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+      // 0 only if every worker drained and closed cleanly.
+      if (code !== 0) drainFailed = true;
+      if (Object.keys(cluster.workers ?? {}).length === 0) void (metricsServer?.close() ?? Promise.resolve()).then(() => process.exit(drainFailed ? 1 : 0));
       return;
     }
     process.stderr.write(`worker ${worker.process.pid} exited (${signal ?? code}); starting another\n`);
@@ -51,8 +65,11 @@ async function primary(): Promise<void> {
   const stop = () => {
     if (stopping) return;
     stopping = true;
-    for (const worker of Object.values(cluster.workers ?? {})) worker?.kill('SIGTERM');
-    setTimeout(() => process.exit(1), 15_000).unref();
+    // The signal itself, not worker.kill(): that first disconnects the worker, which closes its
+    // listener without the server knowing (no 503 on /readyz, no drain timeout).
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGTERM');
+    // Each worker bounds its own drain; this bounds the whole if one hangs.
+    setTimeout(() => process.exit(1), config.shutdown.drainTimeoutMs + 10_000).unref();
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

@@ -264,7 +264,30 @@ export interface Config {
   readonly workers: number;
   /** GraphQL subscriptions over WebSocket (`graphql-transport-ws` on /graphql). */
   readonly subscriptions: SubscriptionLimits;
+  /** Graceful shutdown on SIGTERM/SIGINT. */
+  readonly shutdown: {
+    /** Longest wait for in-flight requests after the listener stops accepting, in milliseconds (`SHUTDOWN_DRAIN_TIMEOUT_MS`). */
+    readonly drainTimeoutMs: number;
+  };
+  /** Observability: Prometheus metrics and OpenTelemetry traces. */
+  readonly telemetry: TelemetrySettings;
 }
+
+/** Where metrics are served and whether traces are exported. */
+export interface TelemetrySettings {
+  /** Port of the Prometheus `/metrics` listener (`METRICS_PORT`); undefined: no listener. */
+  readonly metricsPort: number | undefined;
+  /** Interface of that listener (`METRICS_HOST`, default 127.0.0.1: off the public network). */
+  readonly metricsHost: string;
+  /**
+   * Traces are exported: OTEL_TRACES_EXPORTER names an exporter other than `none`, or an OTLP
+   * endpoint is set, and OTEL_SDK_DISABLED is not `true`. The SDK reads the OTEL_* variables itself.
+   */
+  readonly tracing: boolean;
+}
+
+/** Default of `SHUTDOWN_DRAIN_TIMEOUT_MS`. */
+export const DEFAULT_SHUTDOWN_DRAIN_TIMEOUT_MS = 10_000;
 
 /** Every environment variable the server reads, with its default and meaning (the README's table is generated from the same facts). */
 export const ENVIRONMENT_VARIABLES = {
@@ -339,6 +362,13 @@ export const ENVIRONMENT_VARIABLES = {
   PERSISTED_DOCUMENTS_MODE: 'off (default) | audit (operations not in the manifest run and are logged) | enforce (they are refused with 400 PERSISTED_QUERY_NOT_IN_LIST).',
   PERSISTED_DOCUMENTS_BYPASS_SCOPE: 'A scope whose tokens may send any operation in enforce mode (e.g. for internal tools). Default: none.',
   WORKERS: 'Server processes started by npm run start:cluster (default one per core, at most 999).',
+  SHUTDOWN_DRAIN_TIMEOUT_MS: 'On SIGTERM/SIGINT, longest wait for in-flight requests once the listener has stopped accepting, in milliseconds (default 10000); then the remaining connections are closed.',
+  METRICS_PORT: 'Port of the Prometheus /metrics listener, separate from the API (unset: no metrics listener; 9464 is the usual one). With start:cluster the primary serves every worker aggregated.',
+  METRICS_HOST: 'Interface of the metrics listener (default 127.0.0.1).',
+  OTEL_TRACES_EXPORTER: 'OpenTelemetry standard variable: otlp (or console) exports traces; unset with no OTLP endpoint, or none: no tracing SDK is started. The other OTEL_* variables (OTEL_SERVICE_NAME, OTEL_EXPORTER_OTLP_*) are read by the SDK.',
+  OTEL_EXPORTER_OTLP_ENDPOINT: 'OpenTelemetry standard variable: OTLP/HTTP endpoint (e.g. http://collector:4318); setting it (or OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) turns tracing on.',
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'OpenTelemetry standard variable: the traces endpoint itself.',
+  OTEL_SDK_DISABLED: 'OpenTelemetry standard variable: true turns tracing off whatever else is set.',
   APQ_CACHE_BYTES: 'Bytes of query text kept for automatic persisted queries (default 31457280, Apollo\'s; 0 disables APQ).',
 } as const;
 
@@ -767,7 +797,18 @@ export function loadConfig(env: Env, projectRoot: string): Config {
       maxBufferedBytes: integer(env, 'WS_MAX_BUFFERED_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),
       keepAliveMs: integer(env, 'WS_KEEPALIVE_MS', 12_000, 0, 3_600_000),
     }),
+    shutdown: Object.freeze({ drainTimeoutMs: integer(env, 'SHUTDOWN_DRAIN_TIMEOUT_MS', DEFAULT_SHUTDOWN_DRAIN_TIMEOUT_MS, 0, 3_600_000) }),
+    telemetry: telemetry(env),
   });
+}
+
+function telemetry(env: Env): TelemetrySettings {
+  const metricsPort = env['METRICS_PORT'] ? integer(env, 'METRICS_PORT', 0, 0, 65535) : undefined;
+  const exporter = (env['OTEL_TRACES_EXPORTER'] ?? '').trim().toLowerCase();
+  const endpoint = Boolean(env['OTEL_EXPORTER_OTLP_ENDPOINT'] || env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT']);
+  const disabled = bool(env, 'OTEL_SDK_DISABLED', false);
+  const tracing = !disabled && exporter !== 'none' && (exporter !== '' || endpoint);
+  return Object.freeze({ metricsPort, metricsHost: env['METRICS_HOST'] || '127.0.0.1', tracing });
 }
 
 function dpopReplayCacheBounds(env: Env): { dpopReplayCacheMaxEntries: number; dpopReplayCacheMaxEntriesPerKey: number } {

@@ -3,7 +3,11 @@ import type { FastifyInstance } from 'fastify';
 import type { GraphQLSchema } from 'graphql';
 import type { AuthorizationIndex } from './authz/authorization-index.js';
 import { type DevIssuer, recordDevIssuer } from './dev-issuer/dev-issuer.js';
-import type { Config } from './config.js';
+import { type Config, trustedIssuers } from './config.js';
+import { AUTH_ERROR_CATALOG } from './auth/oauth-errors.js';
+import { type PrometheusMetrics, createPrometheusMetrics } from './lib/prometheus-metrics.js';
+import { type MetricsServer, startMetricsServer } from './http/metrics-server.js';
+import { type RequestTelemetry, requestTelemetry } from './http/request-telemetry.js';
 import { type Database, createDatabase } from './db/database.js';
 import { migrateToLatest } from './db/migrate.js';
 import { seedCatalog } from './db/seed.js';
@@ -30,6 +34,7 @@ import { healthRoutes } from './http/health-routes.js';
 import { applyConnectionLimit } from './http/http-limits.js';
 import { protectedResourceMetadataRoutes } from './http/protected-resource-metadata-routes.js';
 import type { Logger } from './logger.js';
+import type { RequestObserver } from './lib/request-observer.js';
 
 /** Hooks for tests and benchmarks; everything else is built from the configuration. */
 export interface ServerDeps {
@@ -39,6 +44,11 @@ export interface ServerDeps {
   readonly logger?: LoggerOption;
   /** SQLite: passes committed changes to the other processes on the same file (`npm run start:cluster`'s workers). */
   readonly changeRelay?: ChangeRelay | undefined;
+  /**
+   * Serve `/metrics` on `config.telemetry.metricsPort` when it is set. Default: true; false in
+   * cluster workers, whose metrics the primary serves aggregated.
+   */
+  readonly metricsListener?: boolean;
 }
 
 export interface ServerHandle {
@@ -52,6 +62,16 @@ export interface ServerHandle {
   readonly changes: ChangeFeed;
   /** The WebSocket endpoint (subscriptions). */
   readonly subscriptions: SubscriptionServer;
+  /** This server's metrics (its registry is what `/metrics` serves). */
+  readonly metrics: PrometheusMetrics;
+  /** Base URL of the metrics listener, when there is one. */
+  readonly metricsUrl: string | undefined;
+  /**
+   * Graceful shutdown: `/readyz` and every new request on an open connection get 503 at once, the
+   * listener stops accepting, in-flight requests finish (for at most
+   * `config.shutdown.drainTimeoutMs`, then the remaining connections are closed), then Apollo,
+   * the verifiers' timers, Redis, the metrics listener and the database pool close. Idempotent.
+   */
   close(): Promise<void>;
 }
 
@@ -64,7 +84,7 @@ export const CATALOG_ROOT_FIELDS: ReadonlySet<string> = new Set(['products', 'pr
  * Listens on `config.host`/`config.port` (port 0 picks a free port).
  */
 export async function createServer(config: Config, deps: ServerDeps = {}): Promise<ServerHandle> {
-  const database = await createDatabase(config.database, { onQuery: deps.onQuery });
+  const database = await createDatabase(config.database, { ...(deps.onQuery ? { onQuery: deps.onQuery } : {}), traceQueries: config.telemetry.tracing });
   try {
     await migrateToLatest(database.db);
     await seedCatalog(database.db);
@@ -91,9 +111,12 @@ async function startHttp(config: Config, deps: ServerDeps, database: Database): 
   // Before anything listens: a manifest operation that no longer validates stops start-up.
   const persistedDocuments = setUpPersistedDocuments(config.persistedDocuments, schema, index);
   const app = createFastifyApp(config, deps.logger);
+  const metrics = serverMetrics(config, scopes, database);
   let authentication: AuthenticationSetup | undefined;
   let apollo: ApolloServer<RequestContext> | undefined;
   let subscriptions: SubscriptionServer | undefined;
+  let metricsServer: MetricsServer | undefined;
+  let draining = false;
   const changes = changeFeedFor(config, deps, app.log);
   const hub = new ChangeHub(changes);
   // Before the HTTP server closes (it waits for open sockets): every WebSocket gets 1001.
@@ -105,15 +128,22 @@ async function startHttp(config: Config, deps: ServerDeps, database: Database): 
     await authentication?.close();
     hub.close();
     await changes.close();
+    await metricsServer?.close();
+  });
+  // While draining, a response's connection is closed once it is sent (RFC 9112 §9.6), so a
+  // keep-alive client moves to another replica instead of holding this one open.
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (draining) void reply.header('connection', 'close');
+    done(null, payload);
   });
   let address: string;
   try {
-    authentication = await setUpAuthentication({ config, catalog: scopes, log: app.log });
+    authentication = await setUpAuthentication({ config, catalog: scopes, log: app.log, metrics });
     // Apollo Server's drain: its stop() disposes of the WebSocket server too (serverCleanup.dispose()).
     const drain: ApolloServerPlugin<RequestContext> = { serverWillStart: async () => ({ drainServer: async () => subscriptions?.dispose() }) };
     const analyzer = new OperationAnalyzer(index);
-    apollo = await startApollo(config, { schema, index, analyzer, persistedDocuments, authentication, database, log: app.log, drain });
-    const context = await registerRoutes(app, config, { apollo, index, authentication, database, changes });
+    apollo = await startApollo(config, { schema, index, analyzer, persistedDocuments, authentication, database, log: app.log, drain, metrics });
+    const context = await registerRoutes(app, config, { apollo, index, authentication, database, changes, telemetry: requestTelemetry(metrics), metrics, draining: () => draining });
     subscriptions = startSubscriptionServer({
       server: app.server,
       path: '/graphql',
@@ -128,8 +158,12 @@ async function startHttp(config: Config, deps: ServerDeps, database: Database): 
       log: app.log,
     });
     address = (await app.listen({ host: config.host, port: config.port })).replace('[::1]', '127.0.0.1');
+    const { metricsPort, metricsHost } = config.telemetry;
+    if (metricsPort !== undefined && deps.metricsListener !== false) {
+      metricsServer = await startMetricsServer({ host: metricsHost, port: metricsPort, scrape: async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }) });
+    }
   } catch (error) {
-    await app.close(); // stops Apollo, the verifiers' timers and the Redis connections
+    await app.close(); // stops Apollo, the verifiers' timers, the Redis connections and the metrics listener
     throw error;
   }
   authentication.dpop.addBaseUrl(address);
@@ -140,7 +174,7 @@ async function startHttp(config: Config, deps: ServerDeps, database: Database): 
       app.log.warn({ reason: error instanceof Error ? error.message : String(error) }, `could not record the development issuer in ${config.dataDir}: npm run token needs --url ${address}`),
     );
   }
-  let closed = false;
+  let closing: Promise<void> | undefined;
   return {
     url: address,
     app,
@@ -148,11 +182,22 @@ async function startHttp(config: Config, deps: ServerDeps, database: Database): 
     devIssuer: authentication.devIssuer,
     changes,
     subscriptions,
-    async close() {
-      if (closed) return;
-      closed = true;
-      await app.close();
-      await database.close();
+    metrics,
+    metricsUrl: metricsServer?.url,
+    close() {
+      closing ??= (async () => {
+        draining = true;
+        // Past the drain timeout, in-flight requests are cut off so that shutdown is bounded.
+        const deadline = setTimeout(() => app.server.closeAllConnections(), config.shutdown.drainTimeoutMs);
+        deadline.unref();
+        try {
+          await app.close();
+        } finally {
+          clearTimeout(deadline);
+        }
+        await database.close();
+      })();
+      return closing;
     },
   };
 }
@@ -169,6 +214,7 @@ async function startApollo(
     database: Database;
     log: Logger;
     drain: ApolloServerPlugin<RequestContext>;
+    metrics: PrometheusMetrics;
   },
 ): Promise<ApolloServer<RequestContext>> {
   const { index, authentication, database } = parts;
@@ -186,6 +232,7 @@ async function startApollo(
     logger: parts.log,
     limits: config.limits,
     persistedDocuments: parts.persistedDocuments,
+    metrics: parts.metrics,
     plugins: [
       parts.drain,
       await landingPagePlugin<RequestContext>({ devIssuer: authentication.devIssuer, embedToken: config.devLandingToken, scopes: index.scopes.map((s) => s.name) }),
@@ -202,17 +249,26 @@ async function startApollo(
 async function registerRoutes(
   app: FastifyInstance,
   config: Config,
-  parts: { apollo: ApolloServer<RequestContext>; index: AuthorizationIndex; authentication: AuthenticationSetup; database: Database; changes: ChangeFeed },
+  parts: {
+    apollo: ApolloServer<RequestContext>;
+    index: AuthorizationIndex;
+    authentication: AuthenticationSetup;
+    database: Database;
+    changes: ChangeFeed;
+    telemetry: RequestTelemetry;
+    metrics: PrometheusMetrics;
+    draining: () => boolean;
+  },
 ): Promise<(request: { requestId: string; principal: Principal; log: Logger; live?: LiveEvents }) => RequestContext> {
-  const { apollo, index, authentication, database, changes } = parts;
+  const { apollo, index, authentication, database, changes, telemetry } = parts;
   // Public catalog rows shared by all requests, each lookup checked against the catalog version.
   const products = config.graphql.productCacheEntries > 0 ? new ProductRowCache({ maxEntries: config.graphql.productCacheEntries }) : undefined;
   // One key for the process: without CURSOR_SECRET (never in production) a random one.
   const cursors = createCursorCodec(config.cursorSecret);
-  const build = (request: { requestId: string; principal: Principal; log: Logger; live?: LiveEvents }) =>
+  const build = (request: { requestId: string; principal: Principal; log: Logger; live?: LiveEvents; observer?: RequestObserver }) =>
     createRequestContext({ ...request, db: database.db, index, mode: config.authorization.mode, products, cursors, changes });
-  const context = authenticatedContext(authentication, build);
-  await app.register(graphqlRoute, { apollo, context, limits: { batchMax: config.graphql.batchMax, maxTokens: config.limits.maxTokens }, http: config.http });
+  const context = authenticatedContext(authentication, build, { metrics: parts.metrics, observerOf: telemetry.observerOf });
+  await app.register(graphqlRoute, { apollo, context, limits: { batchMax: config.graphql.batchMax, maxTokens: config.limits.maxTokens }, http: config.http, telemetry });
   await app.register(protectedResourceMetadataRoutes, {
     resource: config.auth.audience,
     metadataPath: authentication.metadataPath,
@@ -221,8 +277,27 @@ async function registerRoutes(
     documentationUrl: `${config.publicUrl}/graphql`,
     dpopAlgorithms: authentication.dpop.algorithms,
   });
-  await app.register(healthRoutes, { ping: () => database.ping(), verifier: authentication.verifier });
+  await app.register(healthRoutes, { ping: () => database.ping(), verifier: authentication.verifier, draining: parts.draining });
   if (authentication.devIssuer !== undefined) await app.register(developmentIssuerRoutes, { devIssuer: authentication.devIssuer });
   applyConnectionLimit(app.server, config.http);
   return build;
+}
+
+/**
+ * The server's Prometheus metrics, their labels bounded by the configured issuers, the schema's
+ * scopes, the error catalog's reasons and the operation limits' names.
+ */
+function serverMetrics(config: Config, scopes: readonly string[], database: Database): PrometheusMetrics {
+  const settings = config.auth.issuer;
+  const issuers = settings.kind === 'development' ? [settings.issuer] : trustedIssuers(settings).map((entry) => entry.issuer);
+  const reasons = Object.values(AUTH_ERROR_CATALOG).flatMap((family) => Object.keys(family.reasons));
+  return createPrometheusMetrics({
+    issuers,
+    scopes,
+    reasons,
+    limits: Object.keys(config.limits.operation),
+    pool: () => database.poolStats(),
+    // Their collectors sample the event loop and GC all the time: only when someone will scrape them.
+    processMetrics: config.telemetry.metricsPort !== undefined,
+  });
 }

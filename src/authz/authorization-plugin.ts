@@ -11,6 +11,8 @@ import { decideOperation, rejectionErrors } from './operation-decision.js';
 import type { OperationPlan } from './operation-plan.js';
 import { PlanCache } from './plan-cache.js';
 import { evaluate } from './requirement.js';
+import { NO_METRICS, type Metrics } from '../lib/metrics.js';
+import { tracer } from '../lib/tracing.js';
 
 export interface AuthorizationPluginOptions {
   readonly index: AuthorizationIndex;
@@ -20,6 +22,8 @@ export interface AuthorizationPluginOptions {
   readonly challenges: ChallengeBuilder;
   /** The shared operation analysis (the operation limits use the same). Default: one of its own. */
   readonly analyzer?: OperationAnalyzer;
+  /** Counts decisions (allowed, filtered, rejected; in dry-run, what would have been) and missing scopes. Default: {@link NO_METRICS}. */
+  readonly metrics?: Metrics;
 }
 
 interface PluginContext extends AuthorizationContext {
@@ -39,6 +43,7 @@ export function authorizationPlugin(options: AuthorizationPluginOptions): Apollo
   const mode = options.mode ?? 'filter';
   const cache = new PlanCache();
   const analyzer = options.analyzer ?? new OperationAnalyzer(options.index);
+  const metrics = options.metrics ?? NO_METRICS;
   // The same listener serves every request: it keeps no per-request state.
   const listener: GraphQLRequestListener<PluginContext> = {
     async responseForOperation(rc) {
@@ -48,7 +53,11 @@ export function authorizationPlugin(options: AuthorizationPluginOptions): Apollo
       const analysed = analyzer.forRequest(rc);
       if (analysed === undefined) return null;
       const { analysis } = analysed;
+      const span = tracer.startSpan('authorization.plan');
       const { plan, reject } = decideOperation({ analysis, principal: contextValue.principal, guard: contextValue.guard, mode, log: contextValue.log, cache });
+      const outcome = plan.denied.length === 0 ? 'allowed' : reject ? 'rejected' : 'filtered';
+      span.setAttribute('authz.outcome', outcome).end();
+      metrics.authorization(outcome, outcome === 'allowed' ? [] : [...new Set(plan.denied.flatMap((d) => d.denial.missingScopes))]);
       if (!reject) return null;
       return rejection(contextValue.principal, plan, options.challenges);
     },

@@ -1,4 +1,5 @@
 import type { ApolloServerPlugin, GraphQLRequestListener } from '@apollo/server';
+import { NO_METRICS, type Metrics } from '../lib/metrics.js';
 import type { LimitsMode, OperationLimits } from '../config.js';
 import { ErrorCode, LimitExceededError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -57,6 +58,8 @@ export interface OperationLimitsPluginOptions {
   readonly limits: OperationLimits;
   /** Default: `enforce`. */
   readonly mode?: LimitsMode;
+  /** Counts refusals by the limit named (enforce mode only). Default: {@link NO_METRICS}. */
+  readonly metrics?: Metrics;
 }
 
 interface LimitsContext {
@@ -77,6 +80,7 @@ function measuresForLog({ slicingArgumentMissing: _, ...measured }: OperationMea
 export function operationLimitsPlugin<TContext extends LimitsContext>(options: OperationLimitsPluginOptions): ApolloServerPlugin<TContext> {
   const { analyzer, limits } = options;
   const mode = options.mode ?? 'enforce';
+  const metrics = options.metrics ?? NO_METRICS;
   // One listener for every request: it keeps no per-request state.
   const listener: GraphQLRequestListener<TContext> = {
     async didResolveOperation(rc) {
@@ -96,6 +100,7 @@ export function operationLimitsPlugin<TContext extends LimitsContext>(options: O
       }
       rc.contextValue.log.info(event, 'operation refused: over a limit');
       const first = violations[0]!;
+      metrics.limitRefused(first.name);
       throw new LimitExceededError(
         first.code,
         first.message,

@@ -14,6 +14,9 @@ import {
 import pg from 'pg';
 
 import { SQLITE_MEMORY } from '../lib/database-url.js';
+import type { PoolStats } from '../lib/metrics.js';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { errorType, tracer } from '../lib/tracing.js';
 import type { DatabaseConfig, PostgresConfig, SqliteConfig } from './database-config.js';
 import type { DatabaseSchema } from './database-schema.js';
 import { pgTypeParsers } from './pg-type-parsers.js';
@@ -37,6 +40,8 @@ export interface Database {
   ping(): Promise<void>;
   /** Closes the connection or pool. Idempotent. */
   close(): Promise<void>;
+  /** The PostgreSQL pool's connections now; undefined for SQLite (one connection). */
+  poolStats(): PoolStats | undefined;
 }
 
 export interface CreateDatabaseOptions {
@@ -45,6 +50,11 @@ export interface CreateDatabaseOptions {
    * statements that fail), with its SQL text. Used by tests to count statements.
    */
   onQuery?: (sql: string) => void;
+  /**
+   * One `db.query` span per statement, child of the active span, with the SQL text (placeholders,
+   * never the bound values) and its duration. Default: false.
+   */
+  traceQueries?: boolean;
 }
 
 /** Default wait for another process's lock on a SQLite file, in milliseconds. */
@@ -63,8 +73,8 @@ const IDENTIFIER_LIST = /^[A-Za-z_][A-Za-z0-9_$]*(?:,[A-Za-z_][A-Za-z0-9_$]*)*$/
  * or the database is unreachable (the pool is closed again in that case).
  */
 export async function createDatabase(config: DatabaseConfig, options: CreateDatabaseOptions = {}): Promise<Database> {
-  const log = options.onQuery === undefined ? undefined : queryLogger(options.onQuery);
-  const opened = config.kind === 'sqlite' ? openSqlite(config) : openPostgres(config);
+  const log = queryLogger(options.onQuery, options.traceQueries === true ? config.kind : undefined);
+  const opened: { dialect: SqliteDialect | PostgresDialect; pool?: pg.Pool } = config.kind === 'sqlite' ? openSqlite(config) : openPostgres(config);
   const db = new Kysely<DatabaseSchema>({ dialect: withUnavailableErrors(opened.dialect), ...(log ? { log } : {}) });
 
   let closed: Promise<void> | undefined;
@@ -85,6 +95,10 @@ export async function createDatabase(config: DatabaseConfig, options: CreateData
     close() {
       closed ??= db.destroy();
       return closed;
+    },
+    poolStats() {
+      const { pool } = opened;
+      return pool === undefined ? undefined : { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount };
     },
   };
   try {
@@ -107,9 +121,25 @@ export function dialectOf(db: Kysely<any>): DatabaseDialect {
   throw new Error('Unsupported database dialect: expected SQLite or PostgreSQL');
 }
 
-function queryLogger(onQuery: (sql: string) => void): (event: LogEvent) => void {
-  return (event) => onQuery(event.query.sql);
+function queryLogger(onQuery: ((sql: string) => void) | undefined, traced: DatabaseDialect | undefined): ((event: LogEvent) => void) | undefined {
+  if (traced === undefined) return onQuery === undefined ? undefined : (event) => onQuery(event.query.sql);
+  const system = traced === 'postgres' ? 'postgresql' : 'sqlite';
+  return (event) => {
+    onQuery?.(event.query.sql);
+    const text = event.query.sql;
+    const space = text.indexOf(' ');
+    const span = tracer.startSpan('db.query', {
+      kind: SpanKind.CLIENT,
+      startTime: Date.now() - event.queryDurationMillis,
+      attributes: { 'db.system.name': system, 'db.operation.name': (space === -1 ? text : text.slice(0, space)).toLowerCase(), 'db.query.text': text.slice(0, MAX_TRACED_SQL) },
+    });
+    if (event.level === 'error') span.setStatus({ code: SpanStatusCode.ERROR }).setAttribute('error.type', errorType(event.error));
+    span.end();
+  };
 }
+
+/** Longest SQL text put on a span. */
+const MAX_TRACED_SQL = 2000;
 
 function openSqlite(config: SqliteConfig): { dialect: SqliteDialect } {
   const inMemory = config.filename === SQLITE_MEMORY || config.filename === '';
@@ -126,7 +156,7 @@ function openSqlite(config: SqliteConfig): { dialect: SqliteDialect } {
   return { dialect: new SqliteDialect({ database: cachedStatements(connection) }) };
 }
 
-function openPostgres(config: PostgresConfig): { dialect: PostgresDialect } {
+function openPostgres(config: PostgresConfig): { dialect: PostgresDialect; pool: pg.Pool } {
   const poolSize = config.poolSize ?? DEFAULT_POOL_SIZE;
   if (!Number.isInteger(poolSize) || poolSize < 1) {
     throw new Error(`Database poolSize must be a positive integer, got ${String(config.poolSize)}`);
@@ -167,5 +197,5 @@ function openPostgres(config: PostgresConfig): { dialect: PostgresDialect } {
   pool.on('connect', (client) => {
     client.on('error', () => {});
   });
-  return { dialect: new PostgresDialect({ pool: config.preparedStatements === false ? pool : namedStatementPool(pool) }) };
+  return { dialect: new PostgresDialect({ pool: config.preparedStatements === false ? pool : namedStatementPool(pool) }), pool };
 }

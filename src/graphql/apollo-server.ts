@@ -15,6 +15,8 @@ import type { ErrorFormatter } from './format-errors.js';
 import { internalErrorFormatter, internalErrorLoggingPlugin, reportInternalErrors } from './internal-errors.js';
 import { principalSchemas } from '../authz/principal-schemas.js';
 import type { PersistedDocumentsSetup } from './persisted-documents-setup.js';
+import type { Metrics } from '../lib/metrics.js';
+import { operationTelemetryPlugin } from './operation-telemetry-plugin.js';
 
 export interface ApolloOptions {
   readonly schema: GraphQLSchema;
@@ -40,6 +42,8 @@ export interface ApolloOptions {
   readonly hideSchemaDetails?: boolean;
   /** Accept batched requests (a JSON array body; their size is bounded by the HTTP handler). Default: false. */
   readonly batching?: boolean;
+  /** Counts authorization decisions and limit refusals. Default: none. */
+  readonly metrics?: Metrics;
 }
 
 /**
@@ -56,6 +60,9 @@ export function createApollo(options: ApolloOptions): ApolloServer<RequestContex
   return new ApolloServer<RequestContext>({
     schema: options.schema,
     includeStacktraceInErrorResponses: false,
+    // The entry points own SIGTERM/SIGINT (graceful shutdown: drain, then stop Apollo); Apollo's
+    // own handlers (installed outside NODE_ENV=test) would stop it under in-flight requests and re-raise the signal.
+    stopOnTerminationSignals: false,
     // A document over the token limit is refused while it is parsed (the HTTP layer refuses it earlier still).
     parseOptions: { maxTokens: limits.maxTokens },
     // Apollo's own log lines go through the structured logger, never straight to stderr.
@@ -67,12 +74,13 @@ export function createApollo(options: ApolloOptions): ApolloServer<RequestContex
       ApolloServerPluginCacheControlDisabled(),
       internalErrorLoggingPlugin<RequestContext>(),
       subscriptionsOverHttpPlugin<RequestContext>(),
+      operationTelemetryPlugin<RequestContext>(),
       // Refuses an untrusted document in didResolveOperation, before any plugin answers it.
       ...(options.persistedDocuments?.plugin ? [options.persistedDocuments.plugin] : []),
-      authorizationPlugin({ index: options.index, mode: options.mode, challenges: options.challenges, analyzer }),
+      authorizationPlugin({ index: options.index, mode: options.mode, challenges: options.challenges, analyzer, ...(options.metrics ? { metrics: options.metrics } : {}) }),
       ...(options.plugins ?? []),
       // After the catalog response cache: the cost it adds to a response is never stored there.
-      operationLimitsPlugin<RequestContext>({ analyzer, limits: limits.operation, mode: limits.mode }),
+      operationLimitsPlugin<RequestContext>({ analyzer, limits: limits.operation, mode: limits.mode, ...(options.metrics ? { metrics: options.metrics } : {}) }),
       // Last: it answers every operation that no plugin before it has answered.
       ...((options.executor ?? DEFAULT_EXECUTOR) === 'jit' ? [jitExecutionFor(options, formatError)] : []),
     ],

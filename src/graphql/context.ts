@@ -10,6 +10,7 @@ import type { CursorCodec } from '../domain/cursor-codec.js';
 import { type RequestDeps, createRequestDeps } from '../domain/request-deps.js';
 import type { Logger } from '../logger.js';
 import type { ChangeHub } from './subscriptions/change-hub.js';
+import { NO_OBSERVER, type RequestObserver } from '../lib/request-observer.js';
 
 /**
  * Everything a resolver may use, built once per request and never mutated: who is calling,
@@ -22,6 +23,8 @@ export interface RequestContext extends AuthorizationContext {
   readonly guard: FieldGuard;
   readonly deps: RequestDeps;
   readonly log: Logger;
+  /** Reports the operation and its outcome to the request's metric and span. */
+  readonly observer: RequestObserver;
   /** On a WebSocket connection: where subscriptions get their events. Absent over HTTP. */
   readonly live?: LiveEvents;
 }
@@ -51,6 +54,8 @@ export function createRequestContext(input: {
   readonly changes?: ChangeFeed;
   /** A WebSocket connection's event source. */
   readonly live?: LiveEvents;
+  /** Default: {@link NO_OBSERVER}. */
+  readonly observer?: RequestObserver;
 }): RequestContext {
   return Object.freeze({
     ...(input.live ? { live: input.live } : {}),
@@ -59,5 +64,6 @@ export function createRequestContext(input: {
     guard: new FieldGuard(input.principal, input.mode, input.index),
     deps: createRequestDeps(input.db, { products: input.products, cursors: input.cursors, ...(input.changes ? { changes: input.changes } : {}) }),
     log: input.log,
+    observer: input.observer ?? NO_OBSERVER,
   });
 }

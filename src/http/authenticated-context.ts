@@ -1,6 +1,8 @@
 import type { FastifyRequest } from 'fastify';
 import type { Principal } from '../auth/principal.js';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../lib/metrics.js';
+import type { RequestObserver } from '../lib/request-observer.js';
 import { authenticate } from './authentication.js';
 import type { AuthenticationSetup } from './authentication-setup.js';
 
@@ -10,6 +12,8 @@ export interface AuthenticatedRequest {
   readonly principal: Principal;
   /** The request's logger (bound to its id). */
   readonly log: Logger;
+  /** The request's metric and span, when the server keeps them. */
+  readonly observer?: RequestObserver;
 }
 
 /**
@@ -20,6 +24,7 @@ export interface AuthenticatedRequest {
 export function authenticatedContext<TContext>(
   authentication: Pick<AuthenticationSetup, 'verifier' | 'challenges' | 'dpop'>,
   build: (request: AuthenticatedRequest) => TContext,
+  telemetry: { readonly metrics?: Metrics; readonly observerOf?: (request: FastifyRequest) => RequestObserver | undefined } = {},
 ): (request: FastifyRequest) => Promise<TContext> {
   const { verifier, challenges, dpop } = authentication;
   return async (request) => {
@@ -32,7 +37,8 @@ export function authenticatedContext<TContext>(
       method: request.raw.method ?? request.method,
       url: request.raw.url ?? request.url,
     };
-    const principal = await authenticate(credentials, verifier, challenges, log, dpop);
-    return build({ requestId: String(request.id), principal, log });
+    const principal = await authenticate(credentials, verifier, challenges, log, dpop, telemetry.metrics);
+    const observer = telemetry.observerOf?.(request);
+    return build({ requestId: String(request.id), principal, log, ...(observer ? { observer } : {}) });
   };
 }

@@ -5,6 +5,7 @@ import type { TokenVerifier } from '../auth/token-verifier.js';
 import { type Config, type IssuerSettings, isLoopbackHost, trustedIssuers } from '../config.js';
 import { type DevIssuer, loadOrCreateDevIssuer } from '../dev-issuer/dev-issuer.js';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../lib/metrics.js';
 import { type ChallengeBuilder, createChallengeBuilder } from '../auth/challenge-builder.js';
 import { resourceMetadataPath } from './protected-resource-metadata.js';
 
@@ -15,6 +16,8 @@ export interface AuthenticationSetupInput {
   readonly catalog: readonly string[];
   /** The server's logger: the development issuer's warning, readiness and cache failures. */
   readonly log: Logger;
+  /** Counts key set fetches and introspection calls. Default: none. */
+  readonly metrics?: Metrics;
 }
 
 /** Everything the HTTP server needs to turn a request's credentials into a principal. */
@@ -53,7 +56,7 @@ export async function setUpAuthentication(input: AuthenticationSetupInput): Prom
       `DEVELOPMENT ISSUER: tokens are signed by a local key in data/ — get one with \`npm run token\`. Never use this in production. ${landingPageNote(config)}`,
     );
   }
-  const verification = setUpTokenVerification({ auth: config.auth, sharedCache: config.sharedCache, catalog: input.catalog, devIssuer, log });
+  const verification = setUpTokenVerification({ auth: config.auth, sharedCache: config.sharedCache, catalog: input.catalog, devIssuer, log, ...(input.metrics ? { metrics: input.metrics } : {}) });
   const shared = config.sharedCache;
   const dpop = createDpopVerifier({
     baseUrls: [config.publicUrl],

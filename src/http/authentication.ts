@@ -9,6 +9,8 @@ import { TokenError } from '../auth/token-error.js';
 import type { TokenVerifier } from '../auth/token-verifier.js';
 import { withoutStackTrace } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { NO_METRICS, type Metrics } from '../lib/metrics.js';
+import { inSpan } from '../lib/tracing.js';
 import { type BearerRequest, type Credentials, extractCredentials } from './credentials.js';
 
 /**
@@ -23,22 +25,36 @@ import { type BearerRequest, type Credentials, extractCredentials } from './cred
  * (`req.method` and `req.url` are then required), and every challenge offers both schemes. With or
  * without it, a DPoP-bound token (`cnf.jkt`) is refused under the Bearer scheme (RFC 9449 §7.2).
  *
+ * Each refusal is counted in `metrics` (token refusals by reason and issuer, DPoP refusals by
+ * reason), and verification runs in a `token.verify` span.
+ *
  * @throws {TypeError} when `dpop` is given but `challenges` do not offer DPoP, or the reverse.
  */
-export async function authenticate(req: BearerRequest, verifier: TokenVerifier, challenges: ChallengeBuilder, log: Logger, dpop?: DpopVerifier): Promise<Principal> {
+export async function authenticate(
+  req: BearerRequest,
+  verifier: TokenVerifier,
+  challenges: ChallengeBuilder,
+  log: Logger,
+  dpop?: DpopVerifier,
+  metrics: Metrics = NO_METRICS,
+): Promise<Principal> {
   if ((dpop === undefined) !== (challenges.dpopAlgorithms === undefined)) throw new TypeError('authenticate: challenges must offer DPoP exactly when a DPoP verifier is given');
   let scheme: 'bearer' | 'dpop' | undefined;
   try {
     const credentials = extractCredentials(req, { dpop: dpop !== undefined });
     if (credentials.kind === 'none') return ANONYMOUS;
     scheme = credentials.kind;
-    if (credentials.kind === 'dpop' && dpop !== undefined) return await authenticateDpop(credentials, req, verifier, dpop);
-    const principal = await verifier.verify(credentials.token);
-    if (principal.confirmationJkt !== undefined) throw new DpopBindingError('bound_token_as_bearer');
-    return principal;
+    return await inSpan('token.verify', { 'oauth.scheme': credentials.kind }, async () => {
+      if (credentials.kind === 'dpop' && dpop !== undefined) return authenticateDpop(credentials, req, verifier, dpop);
+      const principal = await verifier.verify(credentials.token);
+      if (principal.confirmationJkt !== undefined) throw new DpopBindingError('bound_token_as_bearer');
+      return principal;
+    });
   } catch (error) {
     if (error instanceof OAuthError) {
       const fields = error instanceof TokenError ? error.logFields() : { reason: error.reason };
+      if (DPOP_FAMILIES.has(error.code)) metrics.dpopRefused(error.reason);
+      else metrics.tokenRefused(error.reason, error instanceof TokenError ? error.issuer : undefined);
       log.info({ event: `auth.${error.oauthError}`, scheme, ...fields, cause: error.cause instanceof Error ? error.cause.message : undefined }, 'credentials refused');
       // invalid_request names what was wrong (nothing secret); the others say only which error.
       const reason = error.oauthError === 'invalid_request' ? error.reason : error.oauthError;
@@ -54,6 +70,9 @@ export async function authenticate(req: BearerRequest, verifier: TokenVerifier, 
     throw error;
   }
 }
+
+/** Error families of DPoP proofs and bindings, counted apart from token refusals. */
+const DPOP_FAMILIES: ReadonlySet<string> = new Set(['ERR_INVALID_DPOP_PROOF', 'ERR_DPOP_BINDING', 'ERR_INVALID_DPOP_REQUEST']);
 
 function httpError(kind: AnswerKind, answer: ChallengeAnswer, message: string, detail: Record<string, unknown> = {}): GraphQLError {
   const headers = new HeaderMap();

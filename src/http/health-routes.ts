@@ -7,6 +7,8 @@ export interface HealthRoutesOptions {
   readonly ping: () => Promise<unknown>;
   /** Readiness of token verification (signing keys loaded, per issuer). */
   readonly verifier: Pick<TokenVerifier, 'status'>;
+  /** True once shutdown has begun: `/readyz` answers 503 `shutting_down` at once. Default: never. */
+  readonly draining?: () => boolean;
 }
 
 /**
@@ -16,9 +18,10 @@ export interface HealthRoutesOptions {
  * obtained before still verify tokens, introspection requests failing): 200 with `warnings`
  * naming it — taking the replica out of service would not help, every replica sees the same.
  */
-export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app, { ping, verifier }) => {
+export const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app, { ping, verifier, draining }) => {
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) => {
+    if (draining?.() === true) return reply.code(503).send({ status: 'shutting_down', reasons: ['shutting down'] });
     const reasons: string[] = [];
     try {
       await ping();

@@ -92,7 +92,7 @@ describe('npm run start:cluster on the embedded SQLite database', () => {
   let cluster: ServerProcess;
   beforeAll(async () => {
     const port = await freePort();
-    cluster = await startServerProcess({ OAUTH_ISSUER: as.issuer, OAUTH_AUDIENCE: AUDIENCE, WORKERS: '2', PORT: String(port) }, { script: 'src/cluster.ts', readyLines: 2 });
+    cluster = await startServerProcess({ OAUTH_ISSUER: as.issuer, OAUTH_AUDIENCE: AUDIENCE, WORKERS: '2', PORT: String(port) }, { entry: 'cluster', workers: 2 });
   }, 120_000);
   afterAll(() => cluster?.stop());
 

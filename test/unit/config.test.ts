@@ -319,3 +319,28 @@ describe('development issuer settings', () => {
     expect(c.auth.audience).toBe(expected.audience);
   });
 });
+
+describe('shutdown and telemetry settings', () => {
+  it('defaults: a 10 s drain, no metrics listener, metrics on 127.0.0.1, no tracing', () => {
+    const c = loadConfig({}, ROOT);
+    expect(c.shutdown.drainTimeoutMs).toBe(10_000);
+    expect(c.telemetry).toEqual({ metricsPort: undefined, metricsHost: '127.0.0.1', tracing: false });
+  });
+
+  it('reads SHUTDOWN_DRAIN_TIMEOUT_MS, METRICS_PORT and METRICS_HOST, naming a bad one', () => {
+    const c = loadConfig({ SHUTDOWN_DRAIN_TIMEOUT_MS: '2500', METRICS_PORT: '9464', METRICS_HOST: '0.0.0.0' }, ROOT);
+    expect(c.shutdown.drainTimeoutMs).toBe(2500);
+    expect(c.telemetry.metricsPort).toBe(9464);
+    expect(c.telemetry.metricsHost).toBe('0.0.0.0');
+    expect(() => loadConfig({ METRICS_PORT: 'ninety' }, ROOT)).toThrow(expect.objectContaining({ variable: 'METRICS_PORT' }));
+    expect(() => loadConfig({ SHUTDOWN_DRAIN_TIMEOUT_MS: '-1' }, ROOT)).toThrow(expect.objectContaining({ variable: 'SHUTDOWN_DRAIN_TIMEOUT_MS' }));
+  });
+
+  it('turns tracing on from the standard OTEL_* variables only', () => {
+    expect(loadConfig({ OTEL_TRACES_EXPORTER: 'otlp' }, ROOT).telemetry.tracing).toBe(true);
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }, ROOT).telemetry.tracing).toBe(true);
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://collector:4318/v1/traces' }, ROOT).telemetry.tracing).toBe(true);
+    expect(loadConfig({ OTEL_TRACES_EXPORTER: 'none', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://collector:4318' }, ROOT).telemetry.tracing).toBe(false);
+    expect(loadConfig({ OTEL_SDK_DISABLED: 'true', OTEL_TRACES_EXPORTER: 'otlp' }, ROOT).telemetry.tracing).toBe(false);
+  });
+});

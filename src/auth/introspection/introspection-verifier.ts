@@ -10,6 +10,8 @@ import { withMappedScopes, type ScopeMapper } from '../scope-map.js';
 import type { SharedCache } from '../cache/shared-cache.js';
 import { BackgroundRetry } from '../../lib/background-retry.js';
 import { SingleFlight } from './single-flight.js';
+import { NO_METRICS, type Metrics } from '../../lib/metrics.js';
+import { inSpan } from '../../lib/tracing.js';
 import { AuthServiceUnavailableError, TokenError, withTokenContext, type TokenErrorContext } from '../token-error.js';
 import { checkTokenTimes } from '../token-times.js';
 import type { TokenVerifier } from '../token-verifier.js';
@@ -57,6 +59,8 @@ export interface IntrospectionVerifierOptions {
   currentDate?: () => Date;
   /** Where tampered or unreadable cache entries are reported. Default: nowhere. */
   log?: Logger;
+  /** Counts introspection requests, their failures and cache hits. Default: {@link NO_METRICS}. */
+  metrics?: Metrics;
 }
 
 /** Default bound on how long an active introspection result is cached, in seconds. */
@@ -103,6 +107,7 @@ export function createIntrospectionVerifier(options: IntrospectionVerifierOption
   const retryMs = options.discoveryRetryMs ?? 5000;
   const macKey = createHmac('sha256', options.clientSecret).update('introspection-cache-v1').digest();
   const flights = new SingleFlight<Record<string, unknown>>();
+  const metrics = options.metrics ?? NO_METRICS;
 
   let endpoint = options.endpoint;
   let discovering: Promise<string> | undefined;
@@ -190,22 +195,29 @@ export function createIntrospectionVerifier(options: IntrospectionVerifierOption
     const key = `${CACHE_NAMESPACE}${createHash('sha256').update(token).digest('base64url')}`;
     return flights.run(key, async () => {
       const cached = await readCache(key);
-      if (cached !== undefined) return cached;
+      if (cached !== undefined) {
+        metrics.introspection(options.issuer, 'cache_hit');
+        return cached;
+      }
       const target = await resolveEndpoint();
       let answer: Record<string, unknown>;
       try {
-        answer = await introspectToken(token, {
+        answer = await inSpan('introspection', { 'oauth.issuer': options.issuer }, () =>
+          introspectToken(token, {
           endpoint: target,
           clientId: options.clientId,
           clientSecret: options.clientSecret,
           ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
           ...(options.fetch ? { fetch: options.fetch } : {}),
-        });
+          }),
+        );
       } catch (error) {
+        metrics.introspection(options.issuer, 'failed');
         if (error instanceof AuthServiceUnavailableError) lastIntrospectionFailure = error.message;
         throw error;
       }
       lastIntrospectionFailure = undefined;
+      metrics.introspection(options.issuer, answer['active'] === true ? 'active' : 'inactive');
       const result = keptMembers(answer);
       await writeCache(key, result);
       return result;

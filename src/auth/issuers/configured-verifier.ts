@@ -11,6 +11,7 @@ import { compileScopeMap, type ScopeMapper } from '../scope-map.js';
 import type { SharedCache } from '../cache/shared-cache.js';
 import { createTokenVerifier } from '../jwt/jwt-verifier.js';
 import type { TokenVerifier } from '../token-verifier.js';
+import type { Metrics } from '../../lib/metrics.js';
 
 /** What {@link setUpTokenVerification} needs. */
 export interface TokenVerificationInput {
@@ -21,6 +22,8 @@ export interface TokenVerificationInput {
   /** The built-in development issuer, when `auth.issuer.kind` is `development`. */
   readonly devIssuer?: DevIssuer | undefined;
   readonly log: Logger;
+  /** Counts key set fetches and introspection calls. Default: none. */
+  readonly metrics?: Metrics;
 }
 
 /** Token verification for the whole server, and what goes with it. */
@@ -80,7 +83,7 @@ export function setUpTokenVerification(input: TokenVerificationInput): TokenVeri
     const introspectAll = entry.introspection?.introspectAll === true;
     return {
       issuer: entry.issuer,
-      ...(introspectAll ? {} : { jwt: jwtVerifier(entry, auth, scopeMap) }),
+      ...(introspectAll ? {} : { jwt: jwtVerifier(entry, auth, scopeMap, input.metrics) }),
       ...(entry.introspection
         ? {
             introspectAll,
@@ -97,6 +100,7 @@ export function setUpTokenVerification(input: TokenVerificationInput): TokenVeri
               ...tokenAge(auth),
               ...(scopeMap ? { scopeMap } : {}),
               log: input.log,
+              ...(input.metrics ? { metrics: input.metrics } : {}),
             }),
           }
         : {}),
@@ -113,7 +117,7 @@ export function setUpTokenVerification(input: TokenVerificationInput): TokenVeri
   };
 }
 
-function jwtVerifier(entry: TrustedIssuerSettings, auth: Config['auth'], scopeMap: ScopeMapper | undefined): TokenVerifier {
+function jwtVerifier(entry: TrustedIssuerSettings, auth: Config['auth'], scopeMap: ScopeMapper | undefined, metrics: Metrics | undefined): TokenVerifier {
   return createTokenVerifier({
     issuer: entry.issuer,
     audience: entry.audience,
@@ -126,6 +130,7 @@ function jwtVerifier(entry: TrustedIssuerSettings, auth: Config['auth'], scopeMa
     jwksCacheMaxAgeMs: auth.jwksCacheMaxAgeMs,
     ...tokenAge(auth),
     ...(scopeMap ? { scopeMap } : {}),
+    ...(metrics ? { metrics } : {}),
   });
 }
 

@@ -9,6 +9,7 @@ import { translateJoseError } from './jose-error-translation.js';
 import { inspectJwsHeader, normalizeMediaType } from './jws-header.js';
 import type { TokenVerifier } from '../token-verifier.js';
 import { createRemoteKeySet, type RemoteKeySet } from './remote-key-set.js';
+import type { Metrics } from '../../lib/metrics.js';
 import { withMappedScopes, type ScopeMapper } from '../scope-map.js';
 import { AuthServiceUnavailableError, TokenError } from '../token-error.js';
 import { checkTokenTimes } from '../token-times.js';
@@ -76,6 +77,8 @@ export interface TokenVerifierOptions {
   currentDate?: () => Date;
   /** Maps the issuer's scope names onto this API's (see {@link ScopeMapper}). Default: none. */
   scopeMap?: ScopeMapper;
+  /** Counts key set fetches. Default: {@link NO_METRICS}. */
+  metrics?: Metrics;
 }
 
 /**
@@ -116,6 +119,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       ...(options.jwksCooldownMs !== undefined ? { cooldownMs: options.jwksCooldownMs } : {}),
       ...(options.jwksCacheMaxAgeMs !== undefined ? { cacheMaxAgeMs: options.jwksCacheMaxAgeMs } : {}),
       ...(options.fetch ? { fetch: options.fetch } : {}),
+      ...(options.metrics ? { onFetch: (outcome: 'ok' | 'failed') => options.metrics?.jwksFetch(options.issuer, outcome) } : {}),
     });
     try {
       await created.load();

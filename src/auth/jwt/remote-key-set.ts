@@ -24,6 +24,8 @@ export interface RemoteKeySetOptions {
   cacheMaxAgeMs?: number;
   /** fetch implementation. Default: the global `fetch`. */
   fetch?: typeof fetch;
+  /** Called after each request for the key set (not for one skipped by a cooldown): whether it returned a key set. */
+  onFetch?: (outcome: 'ok' | 'failed') => void;
 }
 
 /** A JWKS fetched from the authorization server, with its cache. */
@@ -78,10 +80,12 @@ export function createRemoteKeySet(url: URL, options: RemoteKeySetOptions = {}):
     if (!forcing) lastFailureAt = Date.now();
     lastFailure = why;
     refetch.failed();
+    options.onFetch?.('failed');
   };
   const succeeded = (): void => {
     lastFailure = undefined;
     refetch.succeeded();
+    options.onFetch?.('ok');
   };
 
   const guardedFetch = async (resource: string, init: RequestInit): Promise<Response> => {
