@@ -1,4 +1,5 @@
 import { configFromEnvironmentOrExit } from './process-config.js';
+import { flushLogsSync } from './logger.js';
 import { createServer } from './server.js';
 
 /** Reads the environment, listens and handles signals (src/cluster.ts does the same per worker). */
@@ -6,6 +7,12 @@ async function main(): Promise<void> {
   const config = configFromEnvironmentOrExit();
   const server = await createServer(config);
   server.app.log.info({ url: `${server.url}/graphql` }, `GraphQL API ready at ${server.url}/graphql`);
+  // Logs are written asynchronously: a fatal error writes its own line and everything before it, then exits.
+  process.on('uncaughtException', (error) => {
+    server.app.log.fatal({ err: error }, 'uncaught exception: exiting');
+    flushLogsSync(server.app.log);
+    process.exit(1);
+  });
 
   let stopping = false;
   const stop = (signal: string) => {

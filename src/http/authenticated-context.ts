@@ -33,6 +33,7 @@ export function authenticatedContext<TContext>(
       url: request.raw.url ?? request.url,
     };
     const principal = await authenticate(credentials, verifier, challenges, log, dpop);
+    request.principal = principal; // for the access log (subject, client id)
     return build({ requestId: String(request.id), principal, log });
   };
 }
