@@ -4,7 +4,7 @@
  * on an error and on SIGINT/SIGTERM.
  */
 import { type ChildProcess, fork, spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -99,7 +99,7 @@ function procRssBytes(pid: number): number {
  * The server exactly as `npm start` runs it: `src/main.ts` under tsx with the environment given
  * (default settings otherwise), in `dataDir` (seeded by the caller beforehand), its stdout (the
  * logs) going to `dataDir/stdout.log` as a user's file or collector would take them. Ready when
- * the log says where it listens. Stats come from /proc (CPU, RSS; no heap, GC or statement
+ * it has recorded where it listens (`dataDir/dev-issuer.json`). Stats come from /proc (CPU, RSS; no heap, GC or statement
  * counts: nothing is added to the process).
  */
 export async function startShipped(
@@ -130,10 +130,12 @@ export async function startShipped(
       throw new Error(`${name}: not ready after ${timeoutMs / 1000} s`);
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
-    for (const line of readFileSync(logFile, 'utf8').split('\n')) {
-      if (!line.includes('"url"')) continue;
-      const parsed = JSON.parse(line) as { url?: string };
-      if (typeof parsed.url === 'string') url = parsed.url.replace(/\/graphql$/, '');
+    // Written once it listens, whatever LOG_LEVEL says (what `npm run token` reads).
+    const recorded = path.join(dataDir, 'dev-issuer.json');
+    try {
+      if (existsSync(recorded)) url = (JSON.parse(readFileSync(recorded, 'utf8')) as { url: string }).url;
+    } catch {
+      // Being written: read it again on the next turn.
     }
   }
   const pid = child.pid!;

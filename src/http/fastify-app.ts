@@ -1,4 +1,4 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { Config } from '../config.js';
 import { createProcessLogger, flushLogsSync } from '../logger.js';
@@ -21,7 +21,8 @@ const SAFE_REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 export function createFastifyApp(config: Pick<Config, 'logLevel' | 'http' | 'accessLog'>, logger?: LoggerOption): FastifyInstance {
   const options = {
     ...httpServerOptions(config.http),
-    disableRequestLogging: true,
+    // Fastify's `incoming request` / `request completed` pair off: the access log writes one line instead.
+    logController: new LogController({ disableRequestLogging: true }),
     genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => {
       const given = req.headers['x-request-id'];
       return typeof given === 'string' && SAFE_REQUEST_ID.test(given) ? given : randomUUID();
