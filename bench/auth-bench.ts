@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: the cost of authentication and authorization per request, in-process.
- * - token verification: a first verification (signature work) against a cached repeat, RS256 and ES256;
+ * - token verification, RS256 and ES256: a never-seen token as the server verifies it against jose's
+ *   jwtVerify alone, in alternating rounds of process CPU per token; and a cached repeat;
  * - authorization of the contract's largest query: the pre-execution plan cold and from the plan cache;
  * - the whole pipeline (executeOperation on SQLite) for that query, with and without the authorization layer.
  * Figures are printed, never asserted. `--quick` runs fewer iterations.
@@ -8,7 +9,7 @@
 import { ApolloServer } from '@apollo/server';
 import { makeExecutableSchema } from '@graphql-tools/schema';
 import { type FragmentDefinitionNode, Kind, type OperationDefinitionNode, parse } from 'graphql';
-import { SignJWT, exportJWK, generateKeyPair } from 'jose';
+import { SignJWT, createLocalJWKSet, exportJWK, generateKeyPair, jwtVerify } from 'jose';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -44,8 +45,12 @@ async function timeIt(label: string, iterations: number, fn: (i: number) => Prom
   return us;
 }
 
+/** Rounds of never-seen tokens that visit the variants in turn (each round one further along), so drift of a shared machine spreads over all of them. */
+const FRESH_ROUNDS = quick ? 4 : 16;
+const FRESH_PER_ROUND = quick ? 100 : 300;
+
 async function tokenBench(): Promise<void> {
-  console.log('\nToken verification (local key set, no network)');
+  console.log('\nToken verification (local key set, no network); never-seen tokens: process CPU per token (crypto threads included), median of rounds and their range');
   for (const alg of ['RS256', 'ES256'] as const) {
     const { privateKey, publicKey } = await generateKeyPair(alg);
     const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg };
@@ -56,15 +61,40 @@ async function tokenBench(): Promise<void> {
         .setProtectedHeader({ alg, kid: 'k1', typ: 'at+jwt' })
         .setIssuer(issuer).setAudience(audience).setSubject(`user-${i}`).setIssuedAt().setExpirationTime('1h').setJti(`j${i}`)
         .sign(privateKey);
-    const tokens = await Promise.all(Array.from({ length: N + 200 }, (_, i) => sign(i)));
-    const cold = createTokenVerifier({ issuer, audience, keys: { keys: [jwk] } });
-    await timeIt(`${alg} first verification (signature + claims)`, N, (i) => cold.verify(tokens[i]!));
-    // The one verified-token cache is the issuer router's, as the server builds it.
-    const warm = createIssuerRouter([{ issuer, jwt: createTokenVerifier({ issuer, audience, keys: { keys: [jwk] } }) }]);
-    await warm.verify(tokens[0]!);
-    await timeIt(`${alg} cached repeat`, N * 10, () => warm.verify(tokens[0]!));
-    cold.close();
-    warm.close();
+    const tokens = await Promise.all(Array.from({ length: 3 * FRESH_PER_ROUND * (FRESH_ROUNDS + 1) }, (_, i) => sign(i)));
+    const jwks = createLocalJWKSet({ keys: [jwk] });
+    const verifier = createTokenVerifier({ issuer, audience, keys: { keys: [jwk] } });
+    // The server's path: the issuer router (its verified-token cache missed, then filled) in front of the verifier.
+    const router = createIssuerRouter([{ issuer, jwt: createTokenVerifier({ issuer, audience, keys: { keys: [jwk] } }) }]);
+    const variants: Array<[string, (token: string) => Promise<unknown>]> = [
+      [`${alg} jose jwtVerify alone (createLocalJWKSet, iss, aud)`, (token) => jwtVerify(token, jwks, { issuer, audience, algorithms: [alg] })],
+      [`${alg} createTokenVerifier (header, claims, principal)`, (token) => verifier.verify(token)],
+      [`${alg} never-seen token as the server verifies it (router)`, (token) => router.verify(token)],
+    ];
+    const perRound = new Map<string, number[]>(variants.map(([label]) => [label, []]));
+    let next = 0;
+    for (let round = 0; round <= FRESH_ROUNDS; round++) {
+      for (let k = 0; k < variants.length; k++) {
+        const [label, verify] = variants[(k + round) % variants.length]!;
+        const before = process.cpuUsage();
+        for (let i = 0; i < FRESH_PER_ROUND; i++) await verify(tokens[next++]!);
+        const used = process.cpuUsage(before);
+        if (round > 0) perRound.get(label)!.push((used.user + used.system) / FRESH_PER_ROUND); // round 0 warms up
+      }
+    }
+    const medians = new Map<string, number>();
+    for (const [label, values] of perRound) {
+      values.sort((a, b) => a - b);
+      const median = values[values.length >> 1]!;
+      medians.set(label, median);
+      console.log(`${label.padEnd(62)} ${median.toFixed(1).padStart(9)} µs/op  (rounds ${values[0]!.toFixed(0)}–${values[values.length - 1]!.toFixed(0)}, ${FRESH_ROUNDS} × ${FRESH_PER_ROUND})`);
+    }
+    const [jose, , server] = variants.map(([label]) => medians.get(label)!);
+    console.log(`${`${alg} never-seen token against jose alone`.padEnd(62)} ${(server! / jose!).toFixed(2).padStart(9)} ×`);
+    await router.verify(tokens[0]!);
+    await timeIt(`${alg} cached repeat`, N * 10, () => router.verify(tokens[0]!));
+    verifier.close();
+    router.close();
   }
 }
 

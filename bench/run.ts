@@ -1,34 +1,43 @@
 /**
- * `npm run bench`: HTTP throughput of the resource server against a vanilla Apollo Server
- * baseline, over loopback, every server in its own child process (issue 5).
+ * `npm run bench`: HTTP throughput of the resource server as users run it, against what a user
+ * would build instead on the same data, over loopback, every server in its own process (issue 14).
  *
- * Servers (bench/server-child.ts, bench/lib/servers.ts), each with its own SQLite database
- * seeded with the same data (200 products; 2 users × 50 orders × 3 items):
- * - baseline:   vanilla Apollo Server 5 on Fastify (default plugins, graphql-js), the project's
- *               schema without the authorization transform, its resolvers and database; no
- *               authentication: a fixed principal (the queried user) and fresh loaders per request;
- * - no-authz:   the same with the project's Apollo tuning (its executor, no cache-control plugin);
- * - authn-only: the project's request path minus the authorization layer, composed from the parts
- *               `createServer` uses (token verification and request context kept; no schema
- *               transform, no authorization plugin);
- * - project:    the product, `createServer(loadConfig(env))`, development issuer, everything on.
+ * Servers, each with its own database seeded with the same data (200 products; 2 users × 50
+ * orders × 3 items):
+ * - shipped:      the server exactly as `npm start` starts it (src/main.ts under tsx, default
+ *                 settings, logs on, stdout to a file), seeded beforehand (bench/lib/children.ts);
+ * - shipped-warn: the same with LOG_LEVEL=warn (the tuned configuration, beside it);
+ * - shipped-pg:   the same on PostgreSQL (when BENCH_DATABASE_URL names a server: a database of
+ *                 its own is created there and dropped at the end);
+ * - apollo:       the baseline: plain Apollo Server 5 + Fastify, default plugins, its own SQL
+ *                 through DataLoaders, no authentication (bench/lib/peers.ts);
+ * - mercurius:    the peer: Mercurius + graphql-jit + mercurius-auth, its own SQL through
+ *                 DataLoaders, jose's jwtVerify on every request, scopes by directive;
+ * - authn-only / project: the product in process (logs off) with and without the authorization
+ *                 layer (its cost), SQL statement counts; a fresh project for the memory run; Q2
+ *                 behind node:cluster with 2 workers (bench/cluster.ts).
+ * The shipped servers and the peers trust one development issuer (one key file), so one pool of
+ * tokens serves them all.
  *
  * Queries: Q1 `me { displayName }`; Q2 `me` + 20 orders × 3 items + products; Q3 the public
- * catalog, anonymous; Q4 = Q2 with a token lacking `read:orders` (partial answer, FORBIDDEN).
- * Sampled responses are checked (the first, then every 100th); a wrong one aborts the cell.
- * Also: SQL statements per Q2 request at page sizes 1/20/100; RSS at the start and end of a
- * sustained Q2 run on a fresh project process; Q2 on the project behind node:cluster with 2
- * workers (bench/cluster.ts).
+ * catalog, anonymous; Q4 = Q2 with a token lacking `read:orders`. Workloads: Q1 with a
+ * never-seen token on every request (ES256, the development issuer's algorithm); Q1 under 1,000
+ * documents in rotation; Q2 at page sizes 1 and 100; Q1–Q4 on PostgreSQL. Sampled responses are
+ * checked (the first, then every 100th); a wrong one aborts the cell.
  *
- * `--quick` (under a minute) runs short cells and does not touch docs/BENCHMARKS.md; a full
- * run rewrites its results section. Figures are printed, never asserted.
+ * `--quick` (a few minutes) runs short cells and does not touch docs/BENCHMARKS.md; a full run
+ * rewrites its results section. Figures are printed, never asserted.
  */
+import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { loadConfig } from '../src/config.js';
 import { type DevIssuer, loadOrCreateDevIssuer } from '../src/dev-issuer/dev-issuer.js';
-import { type ServerProcess, killAllNow, startServer, stopAll } from './lib/children.js';
+import { type ServerProcess, benchDataDir, killAllNow, startServer, startShipped, stopAll } from './lib/children.js';
+import { PROJECT_ROOT, benchEnv, openDatabase, tokenSettings } from './lib/servers.js';
 import { CellError, type RawRun, drive, requestOnce, summarize } from './lib/load.js';
-import type { Variant } from './lib/protocol.js';
-import { type Credentials, type Operation, Q2, QUERIES, ordersQuery } from './lib/queries.js';
+import type { TokenSettings, Variant } from './lib/protocol.js';
+import { type Credentials, type Operation, Q1, Q2, QUERIES, manyDocuments, ordersQuery } from './lib/queries.js';
 import { type Cell, type ClusterReport, type MemoryReport, type RunInfo, type StatementRow, type ThroughputRow, gitCommit, machine, renderReport, writeDocs } from './lib/report.js';
 import { BENCH_USERS, ORDERS_PER_USER } from './lib/seed.js';
 
@@ -38,7 +47,8 @@ const SETTINGS = quick
   : { connections: 32, warmupSec: 5, measureSec: 15, rounds: 5, sustainedSec: 60, statsEverySec: 5 };
 const CLUSTER_WORKERS = 2;
 const PAGE_SIZES = [1, 20, 100];
-const ORDER: readonly Variant[] = ['baseline', 'no-authz', 'authn-only', 'project'];
+const FRESH_TOKENS = quick ? 3_000 : 20_000; // larger than the verified-token cache (10,000)
+const DOCUMENTS = 1_000;
 const DOCS = fileURLToPath(new URL('../docs/BENCHMARKS.md', import.meta.url));
 
 type Tokens = Record<Exclude<Credentials, 'none'>, string>;
@@ -49,6 +59,8 @@ interface Target {
   readonly tokens: Tokens;
   /** Whether the server applies the project's authorization (Q4 is then a partial answer). */
   readonly enforces: boolean;
+  /** Whether it reports SQL statement counts (the in-process servers). */
+  readonly counts?: boolean;
 }
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -56,7 +68,10 @@ const log = (line: string) => process.stdout.write(`${line}\n`);
 async function signTokens(server: ServerProcess): Promise<Tokens> {
   const settings = server.ready.tokens;
   if (settings === undefined) throw new Error(`${server.name} does not verify tokens`);
-  const issuer: DevIssuer = await loadOrCreateDevIssuer(settings);
+  return signWith(await loadOrCreateDevIssuer(settings));
+}
+
+async function signWith(issuer: DevIssuer): Promise<Tokens> {
   const user = BENCH_USERS[0];
   const sign = (scope: string) => issuer.sign({ sub: user.subject, name: user.name, scope, expiresInSec: 4 * 3600 });
   return { full: await sign('read:profile read:orders'), 'profile-only': await sign('read:profile') };
@@ -82,10 +97,15 @@ function logCell(label: string, cell: Cell): void {
  * into rounds that visit every server in turn (starting one further along each round), so that
  * drift of a shared machine spreads over all of them. A wrong response aborts that server's cell.
  */
-async function cells(operation: Operation, targets: readonly Target[], label: (t: Target) => string): Promise<Map<Target, Cell>> {
+interface Pools {
+  readonly tokens?: readonly string[];
+  readonly bodies?: readonly string[];
+}
+
+async function cells(operation: Operation, targets: readonly Target[], label: (t: Target) => string, pools: Pools = {}): Promise<Map<Target, Cell>> {
   const runs = new Map<Target, RawRun[]>(targets.map((t) => [t, []]));
   const failed = new Map<Target, string>();
-  const options = (t: Target) => ({ endpoint: t.server.endpoint, operation, token: tokenFor(t, operation), enforcesAuthorization: t.enforces, connections: SETTINGS.connections });
+  const options = (t: Target) => ({ endpoint: t.server.endpoint, operation, token: tokenFor(t, operation), enforcesAuthorization: t.enforces, connections: SETTINGS.connections, ...pools });
   const attempt = async (t: Target, durationSec: number, record: boolean) => {
     if (failed.has(t)) return;
     try {
@@ -130,7 +150,7 @@ async function countStatements(targets: readonly Target[]): Promise<StatementRow
   for (const first of PAGE_SIZES) {
     const operation = ordersQuery(first);
     const counts: Partial<Record<Variant, number>> = {};
-    for (const target of targets) {
+    for (const target of targets.filter((t) => t.counts)) {
       // Once first, so that caches that fill on first use (product rows) are as under load.
       await requestOnce(target.server.endpoint, operation, target.tokens.full, target.enforces);
       const before = await target.server.stats();
@@ -186,42 +206,81 @@ async function main(): Promise<number> {
   if (quick) log('--quick: a smoke test of the whole run; its figures are too short to compare (run without --quick for those)');
   log('starting servers (one process each, plus a fresh project for the memory run and a 2-worker cluster)…');
 
-  const [baseline, noAuthz, authnOnly, project, projectFresh, cluster] = await Promise.all([
-    startServer('baseline', 'server-child.ts', ['baseline']),
-    startServer('no-authz', 'server-child.ts', ['no-authz']),
-    startServer('authn-only', 'server-child.ts', ['authn-only']),
-    startServer('project', 'server-child.ts', ['project']),
-    startServer('project-memory', 'server-child.ts', ['project'], { exposeGc: true }),
-    startServer('project-cluster', 'cluster.ts', [], { env: { BENCH_WORKERS: String(CLUSTER_WORKERS) } }),
-  ]);
-  log(`  ready after ${((Date.now() - began) / 1000).toFixed(1)} s: ${[baseline, noAuthz, authnOnly, project, projectFresh, cluster].map((s) => `${s.name} ${s.ready.url}`).join(', ')}`);
+  // One development issuer for the shipped servers and the peers: one key, one pool of tokens.
+  const sharedDir = benchDataDir('issuer');
+  cleanups.push(() => rmSync(sharedDir, { recursive: true, force: true }));
+  const shared: TokenSettings = tokenSettings(loadConfig(benchEnv(sharedDir), PROJECT_ROOT));
+  const sharedIssuer = await loadOrCreateDevIssuer(shared);
+  const peerEnv = { BENCH_TOKENS: JSON.stringify(shared) };
+  const pgUrl = await createPgDatabase();
 
-  const projectTokens = await signTokens(project);
+  const [apollo, mercurius, shipped, shippedWarn, shippedPg, authnOnly, project, projectFresh, cluster] = await Promise.all([
+    startServer('apollo', 'server-child.ts', ['apollo'], { env: peerEnv, timeoutMs: 180_000 }),
+    startServer('mercurius', 'server-child.ts', ['mercurius'], { env: peerEnv, timeoutMs: 180_000 }),
+    startShippedServer('shipped', 'shipped', shared, {}),
+    startShippedServer('shipped-warn', 'shipped-warn', shared, { LOG_LEVEL: 'warn' }),
+    pgUrl === undefined ? Promise.resolve(undefined) : startShippedServer('shipped-pg', 'shipped-pg', shared, { DATABASE_URL: pgUrl }),
+    startServer('authn-only', 'server-child.ts', ['authn-only'], { timeoutMs: 180_000 }),
+    startServer('project', 'server-child.ts', ['project'], { timeoutMs: 180_000 }),
+    startServer('project-memory', 'server-child.ts', ['project'], { exposeGc: true, timeoutMs: 180_000 }),
+    startServer('project-cluster', 'cluster.ts', [], { env: { BENCH_WORKERS: String(CLUSTER_WORKERS) }, timeoutMs: 180_000 }),
+  ]);
+  const all = [apollo, mercurius, shipped, shippedWarn, ...(shippedPg ? [shippedPg] : []), authnOnly, project, projectFresh, cluster];
+  log(`  ready after ${((Date.now() - began) / 1000).toFixed(1)} s: ${all.map((s) => `${s.name} ${s.ready.url}`).join(', ')}`);
+  if (!shippedPg) log('  PostgreSQL rows skipped: set BENCH_DATABASE_URL (e.g. postgres://postgres@127.0.0.1:5432/postgres) to run them');
+
+  const sharedTokens = await signWith(sharedIssuer);
   const targets: Target[] = [
-    { variant: 'baseline', server: baseline, tokens: projectTokens, enforces: false },
-    { variant: 'no-authz', server: noAuthz, tokens: projectTokens, enforces: false },
-    { variant: 'authn-only', server: authnOnly, tokens: await signTokens(authnOnly), enforces: false },
-    { variant: 'project', server: project, tokens: projectTokens, enforces: true },
+    { variant: 'apollo', server: apollo, tokens: sharedTokens, enforces: false },
+    { variant: 'mercurius', server: mercurius, tokens: sharedTokens, enforces: true },
+    { variant: 'shipped', server: shipped, tokens: sharedTokens, enforces: true },
+    { variant: 'shipped-warn', server: shippedWarn, tokens: sharedTokens, enforces: true },
+    { variant: 'authn-only', server: authnOnly, tokens: await signTokens(authnOnly), enforces: false, counts: true },
+    { variant: 'project', server: project, tokens: await signTokens(project), enforces: true, counts: true },
   ];
+  const pgTarget: Target | undefined = shippedPg ? { variant: 'shipped-pg', server: shippedPg, tokens: sharedTokens, enforces: true } : undefined;
   const freshTarget: Target = { variant: 'project', server: projectFresh, tokens: await signTokens(projectFresh), enforces: true };
   const clusterTarget: Target = { variant: 'project', server: cluster, tokens: await signTokens(cluster), enforces: true };
 
-  await preflight([...targets, clusterTarget]);
+  await preflight([...targets, ...(pgTarget ? [pgTarget] : []), clusterTarget]);
   log('preflight: every server answers Q1–Q4 correctly');
   const statements = await countStatements(targets);
-  log(`SQL statements per Q2 request: ${statements.map((r) => `first ${r.first}: ${ORDER.map((v) => `${v} ${r.counts[v]}`).join(', ')}`).join(' | ')}`);
+  log(`SQL statements per Q2 request: ${statements.map((r) => `first ${r.first}: ${Object.entries(r.counts).map(([v, n]) => `${v} ${n}`).join(', ')}`).join(' | ')}`);
 
   log('throughput:');
   const rows: ThroughputRow[] = [];
   for (const operation of QUERIES) {
-    // Servers without the authorization layer answer Q4 exactly as Q2 (they never check scopes): Q4 runs on the project only.
-    const group = targets.filter((t) => operation.id !== 'Q4' || t.variant === 'project');
+    // Servers without the authorization layer answer Q4 exactly as Q2 (they never check scopes): Q4 runs on those that enforce it.
+    const group = targets.filter((t) => operation.id !== 'Q4' || t.enforces);
     const measured = await cells(operation, group, (t) => `${operation.id} ${t.variant}`);
     const byServer: Partial<Record<Variant, Cell>> = {};
     for (const [t, c] of measured) byServer[t.variant] = c;
-    const baselineFrom = operation.id === 'Q4' ? 'baseline Q2' : undefined;
-    const baselineCell = operation.id === 'Q4' ? rows.find((r) => r.query === 'Q2')?.cells.baseline : byServer.baseline;
+    const baselineFrom = operation.id === 'Q4' ? 'plain Apollo Q2' : undefined;
+    const baselineCell = operation.id === 'Q4' ? rows.find((r) => r.query === 'Q2')?.cells.apollo : byServer.apollo;
     rows.push({ query: operation.id, title: operation.title, cells: byServer, ...(baselineFrom ? { baselineFrom } : {}), baselineCell });
+  }
+
+  log('workloads:');
+  const users = targets.filter((t) => ['apollo', 'mercurius', 'shipped', 'shipped-warn'].includes(t.variant));
+  const workload = async (operation: Operation, group: readonly Target[], pools: Pools = {}) => {
+    const measured = await cells(operation, group, (t) => `${operation.id} ${t.variant}`, pools);
+    const byServer: Partial<Record<Variant, Cell>> = {};
+    for (const [t, c] of measured) byServer[t.variant] = c;
+    rows.push({ query: operation.id, title: operation.title, cells: byServer, baselineCell: byServer.apollo });
+  };
+  log(`  signing ${FRESH_TOKENS.toLocaleString('en-US')} never-seen ES256 tokens…`);
+  const user = BENCH_USERS[0];
+  const fresh = await Promise.all(Array.from({ length: FRESH_TOKENS }, () => sharedIssuer.sign({ sub: user.subject, name: user.name, scope: 'read:profile read:orders', expiresInSec: 4 * 3600 })));
+  await workload({ ...Q1, id: 'Q1 fresh ES256 tokens', title: `Q1, a token never seen before on every request (pool of ${FRESH_TOKENS.toLocaleString('en-US')})` }, users, { tokens: fresh });
+  const documents = manyDocuments(DOCUMENTS);
+  await workload(documents.operation, users, { bodies: documents.bodies });
+  for (const first of [1, 100]) await workload(ordersQuery(first), users);
+  if (pgTarget) {
+    for (const operation of QUERIES) {
+      const measured = await cells(operation, [pgTarget], () => `${operation.id} shipped on PostgreSQL`);
+      const sqlite = rows.find((r) => r.query === operation.id);
+      rows.push({ query: `${operation.id} PostgreSQL`, title: `${operation.title} on PostgreSQL`, cells: { 'shipped-pg': measured.get(pgTarget)! }, baselineFrom: `plain Apollo ${operation.id === 'Q4' ? 'Q2' : operation.id} on SQLite`, baselineCell: sqlite?.baselineCell });
+    }
   }
 
   log(`cluster (${CLUSTER_WORKERS} workers):`);
@@ -250,6 +309,9 @@ async function main(): Promise<number> {
   const report = renderReport(info, rows, statements, memory, clusterReport);
   log(`\n${report}\n`);
 
+  const shippedRss = await shipped.stats();
+  log(`as shipped: RSS ${(shippedRss.rss / 2 ** 20).toFixed(1)} MB at the end of its cells (after ${DOCUMENTS} documents in rotation)`);
+
   const failed = [...rows.flatMap((r) => Object.values(r.cells)), clusterReport.cell, memory.load].filter((c): c is Extract<Cell, { ok: false }> => c !== undefined && !c.ok);
   if (!quick) {
     if (failed.length === 0) {
@@ -263,13 +325,52 @@ async function main(): Promise<number> {
   return failed.length === 0 ? 0 : 1;
 }
 
+/** Run at exit: temporary folders and databases of this run. */
+const cleanups: Array<() => void | Promise<void>> = [];
+
+/** A database of this run's own on BENCH_DATABASE_URL's server (dropped at the end), or undefined without it. */
+async function createPgDatabase(): Promise<string | undefined> {
+  const admin = process.env['BENCH_DATABASE_URL'];
+  if (!admin) return undefined;
+  const name = `bench_${process.pid}_${Date.now()}`;
+  const client = new pg.Client({ connectionString: admin });
+  await client.connect();
+  await client.query(`CREATE DATABASE ${name}`);
+  await client.end();
+  cleanups.push(async () => {
+    const c = new pg.Client({ connectionString: admin });
+    await c.connect();
+    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await c.end();
+  });
+  const url = new URL(admin);
+  url.pathname = `/${name}`;
+  return url.href;
+}
+
+/** Seeds a data folder (and database) the way the other servers' are, then starts src/main.ts on it. */
+async function startShippedServer(name: string, variant: Variant, tokens: TokenSettings, env: Record<string, string>): Promise<ServerProcess> {
+  const dataDir = benchDataDir(name);
+  const { LOG_LEVEL: _silent, ...defaults } = benchEnv(dataDir);
+  const serverEnv = { ...defaults, DEV_ISSUER_KEY_FILE: tokens.keyFile, ...env };
+  const config = loadConfig(serverEnv, PROJECT_ROOT);
+  await (await openDatabase(config.database, tokens.issuer)).close();
+  return startShipped(name, variant, dataDir, serverEnv, tokens);
+}
+
+async function runCleanups(): Promise<void> {
+  for (const cleanup of cleanups.splice(0)) await Promise.resolve(cleanup()).catch(() => undefined);
+}
+
 let interrupted = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     if (interrupted) return;
     interrupted = true;
     process.stderr.write(`\n${signal}: stopping the servers…\n`);
-    stopAll().finally(() => process.exit(130));
+    stopAll()
+      .then(runCleanups)
+      .finally(() => process.exit(130));
   });
 }
 process.on('exit', killAllNow);
@@ -277,11 +378,13 @@ process.on('exit', killAllNow);
 main()
   .then(async (code) => {
     await stopAll();
+    await runCleanups();
     process.exit(code);
   })
   .catch(async (error: unknown) => {
     process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     await stopAll();
+    await runCleanups();
     process.exit(1);
   });
 

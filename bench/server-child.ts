@@ -12,7 +12,11 @@
 import { rmSync } from 'node:fs';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { type ChildMessage, type ReadyMessage, type Variant, VARIANTS, isParentMessage } from './lib/protocol.js';
+import { loadOrCreateDevIssuer } from '../src/dev-issuer/dev-issuer.js';
+import { startApolloPeer, startMercuriusPeer } from './lib/peers.js';
 import { sqlStatementCount, startAuthnOnly, startPlain, startProject } from './lib/servers.js';
+import type { Running } from './lib/servers.js';
+import type { TokenSettings } from './lib/protocol.js';
 
 function send(message: ChildMessage): void {
   process.send?.(message);
@@ -24,6 +28,33 @@ new PerformanceObserver((list) => {
   for (const entry of list.getEntries()) gcMicros += entry.duration * 1000;
 }).observe({ entryTypes: ['gc'] });
 
+/** The peers verify (Mercurius) or seed profiles for (Apollo) the tokens of the issuer the parent gives in BENCH_TOKENS. */
+function sharedTokens(): TokenSettings {
+  const raw = process.env['BENCH_TOKENS'];
+  if (!raw) throw new Error('BENCH_TOKENS is required for the peers');
+  return JSON.parse(raw) as TokenSettings;
+}
+
+async function start(variant: Variant, dataDir: string, seed: boolean): Promise<Running> {
+  switch (variant) {
+    case 'project':
+      return startProject(dataDir, seed);
+    case 'authn-only':
+      return startAuthnOnly(dataDir, seed);
+    case 'baseline':
+    case 'no-authz':
+      return startPlain(variant, dataDir, seed);
+    case 'apollo':
+      return startApolloPeer(dataDir, seed, sharedTokens());
+    case 'mercurius': {
+      const tokens = sharedTokens();
+      return startMercuriusPeer(dataDir, seed, tokens, (await loadOrCreateDevIssuer(tokens)).jwks);
+    }
+    default:
+      throw new Error(`${variant} is not run by server-child.ts`);
+  }
+}
+
 async function main(): Promise<void> {
   const variant = process.argv[2] as Variant;
   if (!VARIANTS.includes(variant)) throw new Error(`usage: server-child.ts <${VARIANTS.join('|')}>`);
@@ -31,8 +62,7 @@ async function main(): Promise<void> {
   if (!dataDir) throw new Error('BENCH_DATA_DIR is required');
   const seed = process.env['BENCH_SEED'] !== '0';
 
-  const running =
-    variant === 'project' ? await startProject(dataDir, seed) : variant === 'authn-only' ? await startAuthnOnly(dataDir, seed) : await startPlain(variant, dataDir, seed);
+  const running = await start(variant, dataDir, seed);
 
   let closing: Promise<void> | undefined;
   const shutdown = (code: number) => {

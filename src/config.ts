@@ -164,6 +164,16 @@ export interface PersistedDocumentsSettings {
 export const DEFAULT_APQ_CACHE_BYTES = 30 * 2 ** 20;
 
 /** What one client may make the HTTP server hold or read. */
+/** Fields of the access-log line, in the order they are written (the request id, `reqId`, is always there). */
+export const ACCESS_LOG_FIELDS = ['method', 'path', 'status', 'durationMs', 'operation', 'subject', 'clientId'] as const;
+export type AccessLogField = (typeof ACCESS_LOG_FIELDS)[number];
+
+/** The access log: one line per request, at `level` (`off`: none), with `fields`. */
+export interface AccessLogSettings {
+  readonly level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'off';
+  readonly fields: readonly AccessLogField[];
+}
+
 export interface HttpLimits {
   /** Largest request body, bytes; a larger one is answered 413. */
   readonly bodyLimitBytes: number;
@@ -257,6 +267,8 @@ export interface Config {
   /** Embed an all-scopes development token in the development landing page (default: only when listening on a loopback address). */
   readonly devLandingToken: boolean;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** The one access-log line per request (README, "Access logs"). */
+  readonly accessLog: AccessLogSettings;
   /** Secret the pagination cursors are encrypted under (`CURSOR_SECRET`); undefined: a random one per process (never in production). */
   readonly cursorSecret: Buffer | undefined;
   readonly persistedDocuments: PersistedDocumentsSettings;
@@ -346,6 +358,8 @@ export const ENVIRONMENT_VARIABLES = {
   DEV_LANDING_TOKEN: 'true | false: embed an all-scopes development token in the landing page (default true only when HOST is a loopback address).',
   AUTHZ_MODE: 'filter (default: denied fields null with errors) | reject (any denial rejects the operation) | dry-run (log only).',
   LOG_LEVEL: 'fatal | error | warn | info | debug | trace | silent (default info).',
+  ACCESS_LOG_LEVEL: 'Level of the one access-log line per request: fatal | error | warn | info | debug | trace, or off (default info; written only when LOG_LEVEL lets that level through).',
+  ACCESS_LOG_FIELDS: 'Comma-separated fields of the access-log line besides the request id: method, path, status, durationMs, operation, subject, clientId (default all of them).',
   GRAPHQL_LIMITS_MODE: 'enforce (default: operations over a limit are refused with 400) | measure (they run, and one warn line says what would have been refused).',
   GRAPHQL_MAX_TOKENS: 'Largest document in lexical tokens, refused before parsing (default 5000).',
   GRAPHQL_MAX_DEPTH: 'Deepest selection outside introspection; a root field is depth 1 (default 12).',
@@ -785,6 +799,7 @@ export function loadConfig(env: Env, projectRoot: string): Config {
     http: httpLimits(env),
     devLandingToken: bool(env, 'DEV_LANDING_TOKEN', isLoopbackHost(host)),
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
+    accessLog: accessLog(env),
     cursorSecret: cursorSecret(env, production),
     persistedDocuments: persistedDocuments(env, projectRoot),
     workers: integer(env, 'WORKERS', availableParallelism(), 1, 999),
@@ -809,6 +824,14 @@ function telemetry(env: Env): TelemetrySettings {
   const disabled = bool(env, 'OTEL_SDK_DISABLED', false);
   const tracing = !disabled && exporter !== 'none' && (exporter !== '' || endpoint);
   return Object.freeze({ metricsPort, metricsHost: env['METRICS_HOST'] || '127.0.0.1', tracing });
+}
+
+function accessLog(env: Env): AccessLogSettings {
+  const level = oneOf(env, 'ACCESS_LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'off'] as const, 'info');
+  const fields = list(env, 'ACCESS_LOG_FIELDS', ACCESS_LOG_FIELDS);
+  const unknown = fields.filter((f) => !(ACCESS_LOG_FIELDS as readonly string[]).includes(f));
+  if (unknown.length > 0) throw new ConfigError('ACCESS_LOG_FIELDS', `unknown field ${unknown.join(', ')} (known: ${ACCESS_LOG_FIELDS.join(', ')})`);
+  return Object.freeze({ level, fields: Object.freeze([...new Set(fields)] as AccessLogField[]) });
 }
 
 function dpopReplayCacheBounds(env: Env): { dpopReplayCacheMaxEntries: number; dpopReplayCacheMaxEntriesPerKey: number } {

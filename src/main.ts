@@ -3,6 +3,7 @@ import { AggregatorRegistry } from 'prom-client';
 import { startTracingSdk } from './lib/tracing-sdk.js';
 import { configFromEnvironmentOrExit } from './process-config.js';
 import { workerChangeRelay } from './lib/cluster-relay.js';
+import { flushLogsSync } from './logger.js';
 import { createServer } from './server.js';
 
 /** Time allowed past the drain timeout for closing the pool, Redis and the tracing exporter. */
@@ -20,6 +21,12 @@ async function main(): Promise<void> {
     new AggregatorRegistry(); // answers the primary's requests for this worker's metrics
   }
   server.app.log.info({ url: `${server.url}/graphql`, ...(server.metricsUrl ? { metrics: `${server.metricsUrl}/metrics` } : {}) }, `GraphQL API ready at ${server.url}/graphql`);
+  // Logs are written asynchronously: a fatal error writes its own line and everything before it, then exits.
+  process.on('uncaughtException', (error) => {
+    server.app.log.fatal({ err: error }, 'uncaught exception: exiting');
+    flushLogsSync(server.app.log);
+    process.exit(1);
+  });
 
   let stopping = false;
   const stop = (signal: string) => {

@@ -3,12 +3,12 @@
  * with its own temporary data folder, tracked so that every one of them is stopped at the end,
  * on an error and on SIGINT/SIGTERM.
  */
-import { type ChildProcess, fork } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type ParentMessage, type ReadyMessage, type StatsMessage, isChildMessage } from './protocol.js';
+import { type ParentMessage, type ReadyMessage, type StatsMessage, type TokenSettings, type Variant, isChildMessage } from './protocol.js';
 
 export interface ServerProcess {
   readonly name: string;
@@ -24,6 +24,8 @@ interface Tracked {
   readonly child: ChildProcess;
   readonly dataDir: string;
   stopped: boolean;
+  /** Without an IPC channel (the server as `npm start` runs it): stopped with SIGTERM. */
+  readonly signal?: boolean;
 }
 
 const tracked = new Set<Tracked>();
@@ -48,7 +50,8 @@ async function stopTracked(entry: Tracked, graceMs = 5000): Promise<void> {
   const { child } = entry;
   if (!exited(child)) {
     const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    post(child, { type: 'shutdown' });
+    if (entry.signal) child.kill('SIGTERM');
+    else post(child, { type: 'shutdown' });
     const timer = setTimeout(() => {
       if (!exited(child)) child.kill('SIGKILL');
     }, graceMs);
@@ -57,6 +60,11 @@ async function stopTracked(entry: Tracked, graceMs = 5000): Promise<void> {
   }
   tracked.delete(entry);
   rmSync(entry.dataDir, { recursive: true, force: true });
+}
+
+/** A fresh temporary folder for one server (removed when it stops). */
+export function benchDataDir(name: string): string {
+  return mkdtempSync(path.join(tmpdir(), `bench-${name}-`));
 }
 
 /** Stops every server process still running (graceful shutdown, then SIGKILL). */
@@ -73,6 +81,78 @@ export function killAllNow(): void {
   tracked.clear();
 }
 
+const CLOCK_TICKS_PER_SEC = 100; // getconf CLK_TCK on Linux
+
+/** CPU time (user + system) of a process from /proc, microseconds. */
+function procCpuMicros(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS_PER_SEC;
+}
+
+function procRssBytes(pid: number): number {
+  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return match ? Number(match[1]) * 1024 : NaN;
+}
+
+/**
+ * The server exactly as `npm start` runs it: `src/main.ts` under tsx with the environment given
+ * (default settings otherwise), in `dataDir` (seeded by the caller beforehand), its stdout (the
+ * logs) going to `dataDir/stdout.log` as a user's file or collector would take them. Ready when
+ * it has recorded where it listens (`dataDir/dev-issuer.json`). Stats come from /proc (CPU, RSS; no heap, GC or statement
+ * counts: nothing is added to the process).
+ */
+export async function startShipped(
+  name: string,
+  variant: Variant,
+  dataDir: string,
+  env: Record<string, string>,
+  tokens: TokenSettings,
+  timeoutMs = 90_000,
+): Promise<ServerProcess & { readonly logFile: string }> {
+  const logFile = path.join(dataDir, 'stdout.log');
+  const out = openSync(logFile, 'w');
+  const { NODE_OPTIONS: _unused, ...parentEnv } = process.env;
+  const child = spawn(process.execPath, ['--import', 'tsx', ...extraNodeArgs(), path.join(BENCH_DIR, '..', 'src', 'main.ts')], {
+    cwd: path.join(BENCH_DIR, '..'),
+    env: { PATH: parentEnv['PATH'] ?? '', HOME: parentEnv['HOME'] ?? '', ...env },
+    stdio: ['ignore', out, 'inherit'],
+  });
+  closeSync(out);
+  const entry: Tracked = { child, dataDir, stopped: false, signal: true };
+  tracked.add(entry);
+  const started = Date.now();
+  let url: string | undefined;
+  while (url === undefined) {
+    if (exited(child)) throw new Error(`${name} exited before it was ready: ${readFileSync(logFile, 'utf8').slice(-2000)}`);
+    if (Date.now() - started > timeoutMs) {
+      await stopTracked(entry, 1000);
+      throw new Error(`${name}: not ready after ${timeoutMs / 1000} s`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Written once it listens, whatever LOG_LEVEL says (what `npm run token` reads).
+    const recorded = path.join(dataDir, 'dev-issuer.json');
+    try {
+      if (existsSync(recorded)) url = (JSON.parse(readFileSync(recorded, 'utf8')) as { url: string }).url;
+    } catch {
+      // Being written: read it again on the next turn.
+    }
+  }
+  const pid = child.pid!;
+  const ready: ReadyMessage = { type: 'ready', variant, url, pid, workers: 1, tokens, executor: env['GRAPHQL_EXECUTOR'] ?? 'jit' };
+  let nextId = 0;
+  return {
+    name,
+    ready,
+    logFile,
+    endpoint: `${url}/graphql`,
+    async stats() {
+      return { type: 'stats', id: ++nextId, rss: procRssBytes(pid), heapUsed: NaN, sqlStatements: NaN, cpuMicros: procCpuMicros(pid), gcMicros: NaN };
+    },
+    stop: () => stopTracked(entry),
+  };
+}
+
 /**
  * Forks `bench/<script>` (under tsx) with `args`, in a fresh data folder, and waits for its
  * `ready` message. The child's stderr is passed through; its stdout (the `listening` line) is
@@ -82,10 +162,10 @@ export async function startServer(
   name: string,
   script: string,
   args: readonly string[],
-  options: { env?: Record<string, string>; exposeGc?: boolean; timeoutMs?: number } = {},
+  options: { env?: Record<string, string>; exposeGc?: boolean; timeoutMs?: number; dataDir?: string } = {},
 ): Promise<ServerProcess> {
   const { env = {}, timeoutMs = 90_000 } = options;
-  const dataDir = mkdtempSync(path.join(tmpdir(), `bench-${name}-`));
+  const dataDir = options.dataDir ?? benchDataDir(name);
   const child = fork(path.join(BENCH_DIR, script), [...args], {
     execArgv: ['--import', 'tsx', ...(options.exposeGc ? ['--expose-gc'] : []), ...extraNodeArgs()],
     // NODE_ENV fixed: vanilla Apollo's defaults depend on it.

@@ -26,6 +26,8 @@ interface AutocannonRequest {
   path: string;
   headers: Record<string, string>;
   body: string;
+  /** Called before each request is sent; what it returns is sent. */
+  setupRequest?(request: { headers: Record<string, string>; body: string }): { headers: Record<string, string>; body: string };
   onResponse(status: number, body: string): void;
 }
 
@@ -44,6 +46,10 @@ export interface LoadOptions {
   readonly connections: number;
   readonly durationSec: number;
   readonly sampleEvery?: number;
+  /** Tokens sent in turn, one per request (instead of `token`): never-seen tokens, many users. */
+  readonly tokens?: readonly string[];
+  /** Request bodies sent in turn (instead of the operation's one): many documents. */
+  readonly bodies?: readonly string[];
 }
 
 /** One autocannon run. */
@@ -115,6 +121,7 @@ export async function drive(options: LoadOptions): Promise<RawRun> {
         path: url.pathname,
         headers: requestHeaders(options.token),
         body: requestBody(options.operation),
+        ...(options.tokens !== undefined || options.bodies !== undefined ? { setupRequest: rotation(options) } : {}),
         onResponse(status, body) {
           responses++;
           if (failure !== undefined || (responses !== 1 && responses % sampleEvery !== 0)) return;
@@ -147,6 +154,24 @@ export async function drive(options: LoadOptions): Promise<RawRun> {
   if (result.requests.total === 0) throw new CellError('no response at all');
 
   return { requests: result.requests.total, durationSec: result.duration, latencies: latencies.subarray(0, count).sort(), sampled };
+}
+
+/** Where each token and body pool is in its turn, kept across runs so that a pool larger than a run's requests is not restarted. */
+const positions = new WeakMap<readonly string[], number>();
+
+function next(pool: readonly string[]): string {
+  const at = positions.get(pool) ?? 0;
+  positions.set(pool, (at + 1) % pool.length);
+  return pool[at]!;
+}
+
+function rotation(options: LoadOptions): NonNullable<AutocannonRequest['setupRequest']> {
+  const { tokens, bodies } = options;
+  return (request) => {
+    if (tokens !== undefined) request.headers = { ...request.headers, authorization: `Bearer ${next(tokens)}` };
+    if (bodies !== undefined) request.body = next(bodies);
+    return request;
+  };
 }
 
 /** A server figure summed over the runs, per response; NaN when a run did not measure it. */

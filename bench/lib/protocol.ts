@@ -11,10 +11,21 @@ export type Variant =
   | 'no-authz'
   /** The project's request path minus the authorization layer, composed from `createServer`'s parts: token verification and its context, no schema transform, no authorization plugin. */
   | 'authn-only'
-  /** The real product: `createServer(loadConfig(env))`. */
-  | 'project';
+  /** The real product in process: `createServer(loadConfig(env))`, logs off (statement counts, memory, the layers' cost). */
+  | 'project'
+  /** The server exactly as `npm start` runs it (src/main.ts, default settings, logs on to a file). */
+  | 'shipped'
+  /** `shipped` with LOG_LEVEL=warn (no access log). */
+  | 'shipped-warn'
+  /** `shipped` on PostgreSQL (DATABASE_URL, the pool as configured by default). */
+  | 'shipped-pg'
+  /** Plain Apollo Server 5 + Fastify, default plugins, its own SQL through DataLoaders, no authentication: the baseline. */
+  | 'apollo'
+  /** Mercurius + graphql-jit + mercurius-auth, its own SQL through DataLoaders, jose per request: the peer. */
+  | 'mercurius';
 
-export const VARIANTS: readonly Variant[] = ['baseline', 'no-authz', 'authn-only', 'project'];
+/** The variants bench/server-child.ts runs. */
+export const VARIANTS: readonly Variant[] = ['baseline', 'no-authz', 'authn-only', 'project', 'apollo', 'mercurius'];
 
 /** Where the development issuer's key lives and what its tokens must say, for the parent to sign bench tokens. */
 export interface TokenSettings {

@@ -83,7 +83,8 @@ export function tokenSettings(config: Config): TokenSettings {
   return { keyFile: issuer.keyFile, issuer: issuer.issuer, audience: config.auth.audience };
 }
 
-async function openDatabase(config: Config['database'], seedIssuer: string | undefined): Promise<Database> {
+/** The bench data set in a fresh database: migrated, the demo catalog, the bench products and orders (profiles of `seedIssuer`). */
+export async function openDatabase(config: Config['database'], seedIssuer: string | undefined): Promise<Database> {
   const database = await createDatabase(config, { onQuery });
   try {
     await migrateToLatest(database.db);

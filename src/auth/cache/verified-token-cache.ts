@@ -53,8 +53,21 @@ export class VerifiedTokenCache {
 
   /** The cached principal for `token`, if any and if `now` is before the entry's end. */
   get(token: string, now: Date): UserPrincipal | ClientPrincipal | undefined {
-    if (this.#entries === undefined) return undefined;
-    const key = keyOf(token);
+    return this.getByKey(this.keyOf(token), now);
+  }
+
+  /**
+   * The key a token is cached under (a SHA-256 of it, so that no token is kept in memory), or
+   * undefined when the cache is disabled: computed once by a caller that looks a token up and
+   * then stores its principal ({@link getByKey}, {@link setByKey}).
+   */
+  keyOf(token: string): string | undefined {
+    return this.#entries === undefined ? undefined : keyOf(token);
+  }
+
+  /** {@link get} by the key {@link keyOf} gave. */
+  getByKey(key: string | undefined, now: Date): UserPrincipal | ClientPrincipal | undefined {
+    if (this.#entries === undefined || key === undefined) return undefined;
     const entry = this.#entries.get(key);
     if (entry === undefined) return undefined;
     if (now.getTime() < entry.until) return entry.principal;
@@ -67,10 +80,15 @@ export class VerifiedTokenCache {
    * age) without `iat`, are not cached.
    */
   set(token: string, principal: UserPrincipal | ClientPrincipal, now: Date): void {
-    if (this.#entries === undefined) return;
+    this.setByKey(this.keyOf(token), principal, now);
+  }
+
+  /** {@link set} by the key {@link keyOf} gave. */
+  setByKey(key: string | undefined, principal: UserPrincipal | ClientPrincipal, now: Date): void {
+    if (this.#entries === undefined || key === undefined) return;
     const until = this.#until(principal, now.getTime());
     if (until <= now.getTime()) return;
-    this.#entries.set(keyOf(token), { principal, until });
+    this.#entries.set(key, { principal, until });
   }
 
   /** Number of cached entries (including lapsed ones not yet looked up). */

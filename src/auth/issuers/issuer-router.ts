@@ -85,7 +85,8 @@ export function createIssuerRouter(issuers: readonly TrustedIssuer[], options: I
     async verify(token) {
       if (typeof token !== 'string') throw new TokenError('malformed');
       if (token.length > MAX_TOKEN_LENGTH) throw new TokenError('too_large');
-      const hit = verified.get(token, now());
+      const key = verified.keyOf(token); // one SHA-256 for the lookup and, on a miss, the store
+      const hit = verified.getByKey(key, now());
       if (hit !== undefined) return hit;
       const peeked = peekToken(token);
       if (peeked.kind === 'opaque') {
@@ -107,7 +108,7 @@ export function createIssuerRouter(issuers: readonly TrustedIssuer[], options: I
       try {
         if (entry.introspectAll && entry.introspection !== undefined) return await entry.introspection.verify(token);
         const principal = await entry.jwt!.verify(token);
-        verified.set(token, principal, now());
+        verified.setByKey(key, principal, now());
         return principal;
       } catch (error) {
         throw withTokenContext(error, context);

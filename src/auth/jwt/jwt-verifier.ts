@@ -168,24 +168,26 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
 
   if (getKey === undefined) initialize().catch(() => undefined);
 
+  // Built once: only the clock changes between verifications.
+  const joseOptions = Object.freeze({
+    issuer: options.issuer,
+    audience: typeof options.audience === 'string' ? options.audience : [...options.audience],
+    algorithms: [...settings.algorithms] as JWSAlgorithm[],
+    clockTolerance: settings.clockToleranceSec,
+    requiredClaims: settings.requiredClaims,
+    ...(settings.maxTokenAgeSec !== undefined ? { maxTokenAge: settings.maxTokenAgeSec } : {}),
+  });
+
   return {
     async verify(token) {
       // Size first: nothing is computed over an oversized input.
       if (typeof token === 'string' && token.length > MAX_TOKEN_LENGTH) throw new TokenError('too_large');
       inspectJwsHeader(token, settings);
-      const key = await keysForVerification();
+      const key = getKey ?? (await keysForVerification());
       const currentDate = now();
       let payload: Record<string, unknown>;
       try {
-        ({ payload } = await jwtVerify(token, key, {
-          issuer: options.issuer,
-          audience: typeof options.audience === 'string' ? options.audience : [...options.audience],
-          algorithms: [...settings.algorithms] as JWSAlgorithm[],
-          clockTolerance: settings.clockToleranceSec,
-          requiredClaims: settings.requiredClaims,
-          ...(settings.maxTokenAgeSec !== undefined ? { maxTokenAge: settings.maxTokenAgeSec } : {}),
-          currentDate,
-        }));
+        ({ payload } = await jwtVerify(token, key, { ...joseOptions, currentDate }));
         // jose compares iat with now only under maxTokenAge, and accepts any number as exp.
         checkTokenTimes(payload, { nowSec: Math.floor(currentDate.getTime() / 1000), toleranceSec: settings.clockToleranceSec });
       } catch (error) {
