@@ -28,7 +28,9 @@
  * `--quick` (a few minutes) runs short cells and does not touch docs/BENCHMARKS.md; a full run
  * rewrites its results section. Figures are printed, never asserted.
  */
+import { execFile } from 'node:child_process';
 import { rmSync } from 'node:fs';
+import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { loadConfig } from '../src/config.js';
@@ -306,7 +308,9 @@ async function main(): Promise<number> {
     executors,
     elapsedSec: (Date.now() - began) / 1000,
   };
-  const report = renderReport(info, rows, statements, memory, clusterReport);
+  log(`subscriptions: event fan-out to ${FANOUT_SUBSCRIBERS} subscribers, ${FANOUT_ORDERS} orders…`);
+  const fanout = await eventFanOut();
+  const report = `${renderReport(info, rows, statements, memory, clusterReport)}\n\n${fanout}`;
   log(`\n${report}\n`);
 
   const shippedRss = await shipped.stats();
@@ -323,6 +327,30 @@ async function main(): Promise<number> {
   }
   log(`done in ${((Date.now() - began) / 1000).toFixed(1)} s`);
   return failed.length === 0 ? 0 : 1;
+}
+
+const FANOUT_SUBSCRIBERS = 1000;
+const FANOUT_ORDERS = quick ? 5 : 30;
+
+/**
+ * Subscriptions (issue 13): `bench/subscriptions-bench.ts` in a process of its own, on the embedded
+ * SQLite database as `npm start` runs it: events per second delivered to every subscriber, and
+ * the latency from sending each mutation (an upper bound on its commit) to each delivery.
+ */
+async function eventFanOut(): Promise<string> {
+  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'bench/subscriptions-bench.ts', String(FANOUT_SUBSCRIBERS), String(FANOUT_ORDERS)], { cwd: PROJECT_ROOT, maxBuffer: 16 * 1024 * 1024 });
+  const line = stdout.trim().split('\n').at(-1) ?? '{}';
+  const r = JSON.parse(line) as { subscribers: number; orders: number; delivered: number; eventsPerSecond: number; latencyMs: { p50: string; p99: string; max: string } };
+  log(`  ${r.delivered} events delivered, ${r.eventsPerSecond} events/s, latency p50 ${r.latencyMs.p50} ms, p99 ${r.latencyMs.p99} ms`);
+  return [
+    '### Subscriptions: event fan-out',
+    '',
+    `\`npx tsx bench/subscriptions-bench.ts ${r.subscribers} ${r.orders}\` (run by \`npm run bench\`): ${r.subscribers} \`orderEvents\` subscribers (one WebSocket each, an \`admin:orders\` token) on one server as \`npm start\` runs it (SQLite, logs on), ${r.orders} orders placed one after another over HTTP.`,
+    '',
+    '| events delivered | events/s | send → delivery p50 ms | p99 ms | max ms |',
+    '|--:|--:|--:|--:|--:|',
+    `| ${r.delivered} | ${r.eventsPerSecond} | ${r.latencyMs.p50} | ${r.latencyMs.p99} | ${r.latencyMs.max} |`,
+  ].join('\n');
 }
 
 /** Run at exit: temporary folders and databases of this run. */

@@ -6,6 +6,7 @@ import { type DevIssuer, recordDevIssuer } from './dev-issuer/dev-issuer.js';
 import { type Config, trustedIssuers } from './config.js';
 import { AUTH_ERROR_CATALOG } from './auth/oauth-errors.js';
 import { type PrometheusMetrics, createPrometheusMetrics } from './lib/prometheus-metrics.js';
+import { type Metrics, NO_METRICS } from './lib/metrics.js';
 import { type MetricsServer, startMetricsServer } from './http/metrics-server.js';
 import { type RequestTelemetry, requestTelemetry } from './http/request-telemetry.js';
 import { type Database, createDatabase } from './db/database.js';
@@ -112,6 +113,10 @@ async function startHttp(config: Config, deps: ServerDeps, database: Database): 
   const persistedDocuments = setUpPersistedDocuments(config.persistedDocuments, schema, index);
   const app = createFastifyApp(config, deps.logger);
   const metrics = serverMetrics(config, scopes, database);
+  // Without METRICS_PORT nothing can scrape them: the layers record into no-ops, which cost nothing per request.
+  const instruments: Metrics = config.telemetry.metricsPort !== undefined ? metrics : NO_METRICS;
+  // The request metric and span: only when metrics are served or traces exported (each costs every request).
+  const observed = config.telemetry.metricsPort !== undefined || config.telemetry.tracing;
   let authentication: AuthenticationSetup | undefined;
   let apollo: ApolloServer<RequestContext> | undefined;
   let subscriptions: SubscriptionServer | undefined;
@@ -138,12 +143,12 @@ async function startHttp(config: Config, deps: ServerDeps, database: Database): 
   });
   let address: string;
   try {
-    authentication = await setUpAuthentication({ config, catalog: scopes, log: app.log, metrics });
+    authentication = await setUpAuthentication({ config, catalog: scopes, log: app.log, metrics: instruments });
     // Apollo Server's drain: its stop() disposes of the WebSocket server too (serverCleanup.dispose()).
     const drain: ApolloServerPlugin<RequestContext> = { serverWillStart: async () => ({ drainServer: async () => subscriptions?.dispose() }) };
     const analyzer = new OperationAnalyzer(index);
-    apollo = await startApollo(config, { schema, index, analyzer, persistedDocuments, authentication, database, log: app.log, drain, metrics });
-    const context = await registerRoutes(app, config, { apollo, index, authentication, database, changes, telemetry: requestTelemetry(metrics), metrics, draining: () => draining });
+    apollo = await startApollo(config, { schema, index, analyzer, persistedDocuments, authentication, database, log: app.log, drain, metrics: instruments });
+    const context = await registerRoutes(app, config, { apollo, index, authentication, database, changes, telemetry: observed ? requestTelemetry(instruments) : undefined, metrics: instruments, draining: () => draining });
     subscriptions = startSubscriptionServer({
       server: app.server,
       path: '/graphql',
@@ -214,7 +219,7 @@ async function startApollo(
     database: Database;
     log: Logger;
     drain: ApolloServerPlugin<RequestContext>;
-    metrics: PrometheusMetrics;
+    metrics: Metrics;
   },
 ): Promise<ApolloServer<RequestContext>> {
   const { index, authentication, database } = parts;
@@ -255,8 +260,8 @@ async function registerRoutes(
     authentication: AuthenticationSetup;
     database: Database;
     changes: ChangeFeed;
-    telemetry: RequestTelemetry;
-    metrics: PrometheusMetrics;
+    telemetry: RequestTelemetry | undefined;
+    metrics: Metrics;
     draining: () => boolean;
   },
 ): Promise<(request: { requestId: string; principal: Principal; log: Logger; live?: LiveEvents }) => RequestContext> {
@@ -267,8 +272,8 @@ async function registerRoutes(
   const cursors = createCursorCodec(config.cursorSecret);
   const build = (request: { requestId: string; principal: Principal; log: Logger; live?: LiveEvents; observer?: RequestObserver }) =>
     createRequestContext({ ...request, db: database.db, index, mode: config.authorization.mode, products, cursors, changes });
-  const context = authenticatedContext(authentication, build, { metrics: parts.metrics, observerOf: telemetry.observerOf });
-  await app.register(graphqlRoute, { apollo, context, limits: { batchMax: config.graphql.batchMax, maxTokens: config.limits.maxTokens }, http: config.http, telemetry });
+  const context = authenticatedContext(authentication, build, { metrics: parts.metrics, ...(telemetry ? { observerOf: telemetry.observerOf } : {}) });
+  await app.register(graphqlRoute, { apollo, context, limits: { batchMax: config.graphql.batchMax, maxTokens: config.limits.maxTokens }, http: config.http, ...(telemetry ? { telemetry } : {}) });
   await app.register(protectedResourceMetadataRoutes, {
     resource: config.auth.audience,
     metadataPath: authentication.metadataPath,
