@@ -1,57 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { type TestAuthorizationServer, startAuthorizationServer } from '../fixtures/authorization-server.js';
 import { type TestHttpServer, startHttpServer } from '../fixtures/http-server.js';
 import { TEST_REDIS_URL, redisReachable } from '../fixtures/redis.js';
+import { startIntrospectionProxy } from '../fixtures/introspection-proxy.js';
 
 const AUDIENCE = 'https://api.orders.test/graphql';
 const SCOPES = ['read:profile', 'read:email', 'write:profile', 'read:orders', 'write:orders', 'admin:orders'];
 const REDIS_URL = TEST_REDIS_URL;
 
-
-/**
- * Stands between the resource server and the authorization server's introspection endpoint:
- * counts requests and can be switched to failing, as a broken or overloaded server would.
- */
-async function startIntrospectionProxy(target: string): Promise<{ url: string; calls: () => number; mode: (m: 'forward' | 'fail') => void; close: () => Promise<void> }> {
-  let calls = 0;
-  let current: 'forward' | 'fail' = 'forward';
-  const server: Server = createServer((req, res) => {
-    calls += 1;
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      if (current === 'fail') {
-        res.writeHead(500, { 'content-type': 'text/plain' }).end('upstream unavailable');
-        return;
-      }
-      fetch(target, {
-        method: 'POST',
-        headers: { 'content-type': String(req.headers['content-type']), authorization: String(req.headers['authorization']) },
-        body: Buffer.concat(chunks),
-      }).then(
-        async (response) => res.writeHead(response.status, { 'content-type': response.headers.get('content-type') ?? 'application/json' }).end(await response.text()),
-        () => res.writeHead(502).end(),
-      );
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/introspect`,
-    calls: () => calls,
-    mode: (m) => {
-      current = m;
-    },
-    close: () =>
-      new Promise((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
-}
 
 const ME = '{ me { id displayName } }';
 

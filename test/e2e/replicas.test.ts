@@ -1,13 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
-import pg from 'pg';
 import { toGlobalId } from '../../src/graphql/global-id.js';
 import { createDpopKey, signDpopProof, type TestAuthorizationServer, startAuthorizationServer } from '../fixtures/authorization-server.js';
 import { postgresTarget } from '../fixtures/databases.js';
-import { type ScratchDatabase, createScratchDatabase } from '../fixtures/scratch-postgres.js';
+import { type IntrospectionProxy, startIntrospectionProxy } from '../fixtures/introspection-proxy.js';
+import { type ScratchDatabase, createScratchDatabase, sqlOn } from '../fixtures/scratch-postgres.js';
 import { TEST_REDIS_URL, redisReachable } from '../fixtures/redis.js';
 import { type ServerProcess, startServerProcess } from '../fixtures/server-process.js';
 
@@ -18,45 +16,6 @@ const SCOPES = ['read:profile', 'read:orders', 'write:orders', 'admin:orders'];
 const PRODUCT = 7;
 const CATALOG = `{ products(first: 10) { edges { node { id inStock } } } }`;
 const PRODUCT_QUERY = `{ product(id: "${toGlobalId('Product', PRODUCT)}") { id inStock } }`;
-
-/** Forwards to the authorization server's introspection endpoint, counting the calls. */
-async function countingProxy(target: string): Promise<{ url: string; calls: () => number; close: () => Promise<void> }> {
-  let calls = 0;
-  const server: Server = createServer((req, res) => {
-    calls += 1;
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      fetch(target, {
-        method: 'POST',
-        headers: { 'content-type': String(req.headers['content-type']), authorization: String(req.headers['authorization']) },
-        body: Buffer.concat(chunks),
-      }).then(
-        async (response) => res.writeHead(response.status, { 'content-type': response.headers.get('content-type') ?? 'application/json' }).end(await response.text()),
-        () => res.writeHead(502).end(),
-      );
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/introspect`,
-    calls: () => calls,
-    close: () => new Promise((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
-  };
-}
-
-async function sqlOn(url: string, query: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    await client.query(query);
-  } finally {
-    await client.end();
-  }
-}
 
 // Response data is walked by path in each test; its shape is the query's.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -76,14 +35,14 @@ if (target !== undefined && !redisUp) console.info(`Replica tests skipped: nothi
   let database: ScratchDatabase;
   const prefix = `replicas-${randomBytes(6).toString('hex')}:`;
   let as: TestAuthorizationServer;
-  let proxy: Awaited<ReturnType<typeof countingProxy>>;
+  let proxy: IntrospectionProxy;
   let a: ServerProcess;
   let b: ServerProcess;
 
   beforeAll(async () => {
     database = await createScratchDatabase(target!.url!, 'rs_replicas');
     as = await startAuthorizationServer({ audience: AUDIENCE, scopes: SCOPES, accessTokenFormat: 'opaque', dpop: true });
-    proxy = await countingProxy(`${as.issuer}/token/introspection`);
+    proxy = await startIntrospectionProxy(`${as.issuer}/token/introspection`);
     const env = {
       NODE_ENV: 'test',
       DATABASE_URL: database.url,

@@ -1,8 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import pg from 'pg';
 import { type TestAuthorizationServer, startAuthorizationServer } from '../fixtures/authorization-server.js';
 import { postgresTarget } from '../fixtures/databases.js';
+import { createScratchDatabase } from '../fixtures/scratch-postgres.js';
 import { type TestHttpServer, startHttpServer } from '../fixtures/http-server.js';
 import { type TestWsClient, until, wsClient } from '../fixtures/ws-client.js';
 
@@ -11,26 +10,6 @@ const SCOPES = ['read:profile', 'read:email', 'write:profile', 'read:orders', 'w
 const PRODUCT_1 = 'UHJvZHVjdDox';
 const PRODUCT_2 = 'UHJvZHVjdDoy';
 const ORDER_EVENTS = 'subscription { orderEvents { status previousStatus order { id status total { amount } customer { displayName email } } } }';
-
-/** A fresh PostgreSQL database for these servers (NOTIFY is per database), dropped afterwards. */
-async function postgresDatabase(url: string): Promise<{ url: string; drop: () => Promise<void> }> {
-  const name = `subs_${randomBytes(5).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const u = new URL(url);
-  u.pathname = `/${name}`;
-  return {
-    url: u.toString(),
-    drop: async () => {
-      const c = new pg.Client({ connectionString: url });
-      await c.connect();
-      await c.query(`drop database if exists ${name} with (force)`);
-      await c.end();
-    },
-  };
-}
 
 const targets: Array<{ name: string; url?: string }> = [{ name: 'sqlite' }, ...(postgresTarget() ? [{ name: 'postgres', url: postgresTarget()!.url! }] : [])];
 
@@ -57,7 +36,8 @@ describe.each(targets)('subscriptions over WebSocket ($name)', (target) => {
     as = await startAuthorizationServer({ audience: AUDIENCE, scopes: SCOPES });
     let env: Record<string, string> = { OAUTH_ISSUER: as.issuer, OAUTH_AUDIENCE: AUDIENCE };
     if (target.url) {
-      const database = await postgresDatabase(target.url);
+      // NOTIFY is per database: a database of these servers' own.
+      const database = await createScratchDatabase(target.url, 'subs');
       dropDatabase = database.drop;
       env = { ...env, DATABASE_URL: database.url };
     }
