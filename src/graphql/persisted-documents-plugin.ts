@@ -28,16 +28,10 @@ interface PluginContext {
  * the document as an automatic persisted query.
  */
 export function persistedDocumentsPlugin(options: PersistedDocumentsPluginOptions): ApolloServerPlugin<PluginContext> {
-  const { mode, trusted, bypassScope } = options;
   const listener: GraphQLRequestListener<PluginContext> = {
     async didResolveOperation(rc) {
-      if (trusted.has(rc.queryHash)) return;
-      if (bypassScope !== undefined && rc.contextValue.principal.scopes.has(bypassScope)) return;
-      if (mode === 'enforce') throw new PersistedQueryNotInListError();
-      rc.contextValue.log.info(
-        { event: 'persisted_documents.unknown_operation', operationName: rc.operationName, queryHash: rc.queryHash },
-        'operation not in the persisted documents manifest (audit)',
-      );
+      const refusal = checkTrustedDocument(options, rc.queryHash, rc.operationName ?? null, rc.contextValue);
+      if (refusal) throw refusal;
     },
   };
   return {
@@ -45,4 +39,22 @@ export function persistedDocumentsPlugin(options: PersistedDocumentsPluginOption
       return listener;
     },
   };
+}
+
+/**
+ * The one trusted-documents decision, for HTTP (the plugin above) and WebSocket subscribes: a
+ * document whose hash is in the manifest, or from a caller holding the bypass scope, passes; any
+ * other is logged (`audit`) or refused (`enforce`: the error to answer with is returned).
+ */
+export function checkTrustedDocument(
+  options: PersistedDocumentsPluginOptions,
+  queryHash: string,
+  operationName: string | null,
+  caller: PluginContext,
+): PersistedQueryNotInListError | undefined {
+  if (options.trusted.has(queryHash)) return undefined;
+  if (options.bypassScope !== undefined && caller.principal.scopes.has(options.bypassScope)) return undefined;
+  if (options.mode === 'enforce') return new PersistedQueryNotInListError();
+  caller.log.info({ event: 'persisted_documents.unknown_operation', operationName, queryHash }, 'operation not in the persisted documents manifest (audit)');
+  return undefined;
 }

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type ExecutionArgs, GraphQLError, type GraphQLFormattedError, type GraphQLSchema, getOperationAST, getVariableValues, parse, specifiedRules, validate } from 'graphql';
@@ -15,13 +14,15 @@ import { decideOperation, rejectionErrors } from '../authz/operation-decision.js
 import { checkLimits } from '../authz/operation-limits.js';
 import { PlanCache } from '../authz/plan-cache.js';
 import type { AuthorizationMode, Config, PersistedDocumentsMode, SubscriptionLimits } from '../config.js';
-import { AppError, ErrorCode, LimitExceededError, PersistedQueryNotInListError } from '../errors.js';
+import { AppError, ErrorCode, LimitExceededError } from '../errors.js';
 import type { RequestContext } from '../graphql/context.js';
 import { internalErrorFormatter } from '../graphql/internal-errors.js';
 import type { TrustedDocuments } from '../graphql/trusted-documents.js';
 import type { ChangeHub } from '../graphql/subscriptions/change-hub.js';
 import { subscribeWithFreshContexts } from '../graphql/subscriptions/subscription-execution.js';
 import type { Logger } from '../logger.js';
+import { checkTrustedDocument } from '../graphql/persisted-documents-plugin.js';
+import { documentHash } from '../lib/persisted-query-manifest.js';
 import { authenticate } from './authentication.js';
 import type { AuthenticationSetup } from './authentication-setup.js';
 import type { BearerRequest } from './credentials.js';
@@ -241,12 +242,13 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
         if (typeof payload.query !== 'string') return [new AppError(ErrorCode.BAD_REQUEST, 'query must be a string')];
         const trusted = options.trustedDocuments;
         if (trusted !== undefined && trusted.mode !== 'off' && trusted.documents !== undefined) {
-          const hash = createHash('sha256').update(payload.query).digest('hex');
-          const bypass = trusted.bypassScope !== undefined && connection.principal.scopes.has(trusted.bypassScope);
-          if (!trusted.documents.byId.has(hash) && !bypass) {
-            if (trusted.mode === 'enforce') return [new PersistedQueryNotInListError()];
-            connection.log.info({ event: 'persisted_documents.unknown_operation', operationName: payload.operationName ?? null, queryHash: hash }, 'operation not in the persisted documents manifest (audit)');
-          }
+          const refusal = checkTrustedDocument(
+            { mode: trusted.mode, trusted: trusted.documents.byId, ...(trusted.bypassScope !== undefined ? { bypassScope: trusted.bypassScope } : {}) },
+            documentHash(payload.query),
+            payload.operationName ?? null,
+            connection,
+          );
+          if (refusal) return [refusal];
         }
         let document;
         try {

@@ -7,12 +7,13 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import WebSocket from 'ws';
 import { type DpopKey, type TestAuthorizationServer, createDpopKey, signDpopProof, startAuthorizationServer } from '../fixtures/authorization-server.js';
 import { type TestHttpServer, startHttpServer } from '../fixtures/http-server.js';
+import { manifestEntry, writeManifest } from '../fixtures/persisted-documents.js';
 import { type TestWsClient, until, wsClient } from '../fixtures/ws-client.js';
 
 const AUDIENCE = 'https://api.orders.test/graphql';
 const SCOPES = ['read:profile', 'read:orders', 'write:orders', 'admin:orders'];
 const ORDER_EVENTS = 'subscription { orderEvents { status order { id } } }';
-const PLACE = 'mutation { placeOrder(input: { items: [{ productId: "UHJvZHVjdDox", quantity: 1 }] }) { orderId } }';
+const PLACE = 'mutation Place { placeOrder(input: { items: [{ productId: "UHJvZHVjdDox", quantity: 1 }] }) { orderId } }';
 
 const clients: TestWsClient[] = [];
 const open = (server: TestHttpServer, options: Parameters<typeof wsClient>[1] = {}) => {
@@ -189,5 +190,39 @@ describe('orderUpdated(id:)', () => {
     expect(delivered.map((o) => o.status).at(-1)).toBe('DELIVERED');
     expect(stranger.events).toEqual([]);
     expect(stranger.errors).toBeUndefined();
+  });
+});
+
+describe('trusted documents and subscriptions (PERSISTED_DOCUMENTS_MODE=enforce)', () => {
+  let as: TestAuthorizationServer;
+  let server: TestHttpServer;
+  const TRUSTED = 'subscription TrustedEvents { orderEvents { status } }';
+  beforeAll(async () => {
+    as = await startAuthorizationServer({ audience: AUDIENCE, scopes: SCOPES });
+    server = await startHttpServer({
+      OAUTH_ISSUER: as.issuer,
+      OAUTH_AUDIENCE: AUDIENCE,
+      PERSISTED_DOCUMENTS_FILE: writeManifest([manifestEntry('TrustedEvents', 'subscription', TRUSTED), manifestEntry('Place', 'mutation', PLACE)]),
+      PERSISTED_DOCUMENTS_MODE: 'enforce',
+      PERSISTED_DOCUMENTS_BYPASS_SCOPE: 'admin:orders',
+    });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await as?.close();
+  });
+
+  it('refuses a subscription document not in the manifest, runs a trusted one, and lets the bypass scope send any', async () => {
+    const reader = await as.clientCredentialsToken('read:orders');
+    const unknown = open(server, { token: reader }).subscribe(ORDER_EVENTS);
+    await until(() => unknown.errors !== undefined, 'the refusal');
+    expect(unknown.errors!.map((e) => e.extensions?.['code'])).toEqual(['PERSISTED_QUERY_NOT_IN_LIST']);
+
+    const trusted = open(server, { token: reader }).subscribe(TRUSTED);
+    const bypass = open(server, { token: await as.clientCredentialsToken('read:orders admin:orders') }).subscribe(ORDER_EVENTS);
+    const buyer = await as.userToken({ sub: 'trusted-buyer', scope: 'write:orders' });
+    await placeUntilDelivered(server, buyer, bypass);
+    expect(bypass.errors).toBeUndefined();
+    expect(trusted.errors).toBeUndefined();
   });
 });
