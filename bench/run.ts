@@ -3,7 +3,7 @@
  * would build instead on the same data, over loopback, every server in its own process (issue 14).
  *
  * Servers, each with its own database seeded with the same data (200 products; 2 users × 50
- * orders × 3 items):
+ * orders × 3 items; on the four servers of the workloads also 1,000 users × 20 orders):
  * - shipped:      the server exactly as `npm start` starts it (src/main.ts under tsx, default
  *                 settings, logs on, stdout to a file), seeded beforehand (bench/lib/children.ts);
  * - shipped-warn: the same with LOG_LEVEL=warn (the tuned configuration, beside it);
@@ -21,7 +21,8 @@
  *
  * Queries: Q1 `me { displayName }`; Q2 `me` + 20 orders × 3 items + products; Q3 the public
  * catalog, anonymous; Q4 = Q2 with a token lacking `read:orders`. Workloads: Q1 with a
- * never-seen token on every request (ES256, the development issuer's algorithm); Q1 under 1,000
+ * never-seen token on every request (ES256, the development issuer's algorithm); Q2 round-robin
+ * over 1,000 users, one token each (every per-user path, no single hot row); Q1 under 1,000
  * documents in rotation; Q2 at page sizes 1 and 100; Q1–Q4 on PostgreSQL. Sampled responses are
  * checked (the first, then every 100th); a wrong one aborts the cell.
  *
@@ -39,9 +40,9 @@ import { type ServerProcess, benchDataDir, killAllNow, startServer, startShipped
 import { PROJECT_ROOT, benchEnv, openDatabase, tokenSettings } from './lib/servers.js';
 import { CellError, type RawRun, drive, requestOnce, summarize } from './lib/load.js';
 import type { TokenSettings, Variant } from './lib/protocol.js';
-import { type Credentials, type Operation, Q1, Q2, QUERIES, manyDocuments, ordersQuery } from './lib/queries.js';
+import { type Credentials, type Operation, Q1, Q2, QUERIES, manyDocuments, manyUsersQ2, ordersQuery } from './lib/queries.js';
 import { type Cell, type ClusterReport, type MemoryReport, type RunInfo, type StatementRow, type ThroughputRow, gitCommit, machine, renderReport, writeDocs } from './lib/report.js';
-import { BENCH_USERS, ORDERS_PER_USER } from './lib/seed.js';
+import { BENCH_USERS, MANY_USERS, ORDERS_PER_USER, manyUser } from './lib/seed.js';
 
 const quick = process.argv.includes('--quick');
 const SETTINGS = quick
@@ -274,6 +275,9 @@ async function main(): Promise<number> {
   const user = BENCH_USERS[0];
   const fresh = await Promise.all(Array.from({ length: FRESH_TOKENS }, () => sharedIssuer.sign({ sub: user.subject, name: user.name, scope: 'read:profile read:orders', expiresInSec: 4 * 3600 })));
   await workload({ ...Q1, id: 'Q1 fresh ES256 tokens', title: `Q1, a token never seen before on every request (pool of ${FRESH_TOKENS.toLocaleString('en-US')})` }, users, { tokens: fresh });
+  log(`  signing one token for each of ${MANY_USERS.toLocaleString('en-US')} users…`);
+  const manyTokens = await Promise.all(Array.from({ length: MANY_USERS }, (_, i) => sharedIssuer.sign({ sub: manyUser(i).subject, name: manyUser(i).name, scope: 'read:profile read:orders', expiresInSec: 4 * 3600 })));
+  await workload(manyUsersQ2, users, { tokens: manyTokens });
   const documents = manyDocuments(DOCUMENTS);
   await workload(documents.operation, users, { bodies: documents.bodies });
   for (const first of [1, 100]) await workload(ordersQuery(first), users);
@@ -382,7 +386,8 @@ async function startShippedServer(name: string, variant: Variant, tokens: TokenS
   const { LOG_LEVEL: _silent, ...defaults } = benchEnv(dataDir);
   const serverEnv = { ...defaults, DEV_ISSUER_KEY_FILE: tokens.keyFile, ...env };
   const config = loadConfig(serverEnv, PROJECT_ROOT);
-  await (await openDatabase(config.database, tokens.issuer)).close();
+  // The many users only where the workloads run (SQLite): seeding them on PostgreSQL takes minutes.
+  await (await openDatabase(config.database, tokens.issuer, { manyUsers: config.database.kind === 'sqlite' })).close();
   return startShipped(name, variant, dataDir, serverEnv, tokens);
 }
 

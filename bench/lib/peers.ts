@@ -2,8 +2,9 @@
  * The servers a user would build instead of the project, on the same seeded SQLite data, each
  * with its own SQL through DataLoaders (`plain-sql.ts`), none of src/ on the request path:
  * - apollo: plain Apollo Server 5 on Fastify as its documentation sets it up (default plugins,
- *   graphql-js, `@as-integrations/fastify`), no authentication: every request is the first bench
- *   user (the baseline of every ratio);
+ *   graphql-js, `@as-integrations/fastify`), no authentication: the caller is the bearer token's
+ *   `sub`, read without verifying anything (the first bench user when there is no token); the
+ *   baseline of every ratio;
  * - mercurius: Mercurius with graphql-jit (`jit: 1`) and mercurius-auth enforcing the project's
  *   `@requiresScope` directives, the JWT verified with jose's `jwtVerify` on every request (as
  *   mercurius-auth's users do: in its `authContext`), against the same issuer, audience and key.
@@ -27,7 +28,7 @@ import { PROJECT_ROOT, type Running, benchEnv, openDatabase } from './servers.js
 async function seededFile(dataDir: string, issuer: string, seed: boolean): Promise<string> {
   const config = loadConfig(benchEnv(dataDir), PROJECT_ROOT);
   if (config.database.kind !== 'sqlite') throw new Error('the peers read SQLite');
-  if (seed) await (await openDatabase(config.database, issuer)).close();
+  if (seed) await (await openDatabase(config.database, issuer, { manyUsers: true })).close();
   return config.database.filename;
 }
 
@@ -44,14 +45,27 @@ async function listen(app: FastifyInstance, close: () => void, tokens?: TokenSet
   };
 }
 
+const FIRST_USER = { issuer: undefined, subject: BENCH_USERS[0].subject, isUser: true };
+
+/** The caller a server without authentication takes from a bearer JWT: its `sub`, nothing verified. */
+function unverifiedCaller(authorization: string | undefined): PlainContext['user'] {
+  const payload = authorization?.startsWith('Bearer ') ? authorization.slice(7).split('.')[1] : undefined;
+  if (payload === undefined) return FIRST_USER;
+  try {
+    const { sub } = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { sub?: unknown };
+    return typeof sub === 'string' ? { issuer: undefined, subject: sub, isUser: true } : FIRST_USER;
+  } catch {
+    return FIRST_USER;
+  }
+}
+
 /** Plain Apollo Server 5 + Fastify, default plugins, no authentication (the bench's baseline). */
 export async function startApolloPeer(dataDir: string, seed: boolean, tokens: TokenSettings): Promise<Running> {
   const data = openPlainData(await seededFile(dataDir, tokens.issuer, seed));
   const app = Fastify();
   const apollo = new ApolloServer<PlainContext>({ schema: makeExecutableSchema({ typeDefs: loadTypeDefs(), resolvers: plainResolvers }), plugins: [fastifyApolloDrainPlugin(app)] });
   await apollo.start();
-  const user = { issuer: undefined, subject: BENCH_USERS[0].subject, isUser: true };
-  await app.register(fastifyApollo(apollo), { context: async () => ({ data, loaders: data.loaders(), user }) });
+  await app.register(fastifyApollo(apollo), { context: async (request) => ({ data, loaders: data.loaders(), user: unverifiedCaller(request.headers.authorization) }) });
   return listen(app, () => data.close());
 }
 

@@ -2,7 +2,7 @@
  * The benchmark's operations and how a correct answer to each looks. Checks return a message
  * describing what is wrong, or undefined when the response is right.
  */
-import { BENCH_USERS, ITEMS_PER_ORDER, ORDERS_PER_USER } from './seed.js';
+import { BENCH_USERS, ITEMS_PER_ORDER, MANY_USERS, MANY_USER_NAMES, MANY_USER_ORDERS, ORDERS_PER_USER } from './seed.js';
 
 export type QueryId = 'Q1' | 'Q2' | 'Q3' | 'Q4';
 
@@ -40,10 +40,14 @@ function noErrors(response: GraphQLResponse): string | undefined {
   return response.errors?.length ? `unexpected errors: ${JSON.stringify(response.errors).slice(0, 300)}` : undefined;
 }
 
-function checkMe(response: GraphQLResponse): Json | string {
+/** `data.me`, or what is wrong with it; its name must be the first bench user's, or one of `names`. */
+function checkMe(response: GraphQLResponse, names?: ReadonlySet<string>): Json | string {
   const me = response.data?.['me'] as Json | null | undefined;
   if (!me) return `no data.me: ${JSON.stringify(response).slice(0, 300)}`;
-  if (me['displayName'] !== USER.name) return `me.displayName is ${JSON.stringify(me['displayName'])}, expected ${USER.name}`;
+  const name = me['displayName'];
+  if (names === undefined ? name !== USER.name : typeof name !== 'string' || !names.has(name)) {
+    return `me.displayName is ${JSON.stringify(name)}, expected ${names === undefined ? USER.name : 'one of the many users'}`;
+  }
   return me;
 }
 
@@ -93,6 +97,20 @@ export function ordersQuery(first: number, id = `Q2(first: ${first})`): Operatio
 }
 
 export const Q2: Operation = ordersQuery(20, 'Q2');
+
+/** Q2 sent round-robin with the tokens of {@link MANY_USERS} distinct users (`tokens` pool): each answer must be one of theirs, with its 20 orders. */
+export const manyUsersQ2: Operation = {
+  ...Q2,
+  id: `Q2 × ${MANY_USERS.toLocaleString('en-US')} users`,
+  title: `Q2 round-robin over ${MANY_USERS.toLocaleString('en-US')} users, one token each`,
+  check(status, body) {
+    const r = parse(status, body);
+    if (typeof r === 'string') return r;
+    const me = checkMe(r, MANY_USER_NAMES);
+    if (typeof me === 'string') return me;
+    return noErrors(r) ?? checkOrders(me, Math.min(20, MANY_USER_ORDERS));
+  },
+};
 
 export const Q3: Operation = {
   id: 'Q3',

@@ -127,7 +127,7 @@ export function renderReport(info: RunInfo, rows: readonly ThroughputRow[], stat
   const out: string[] = [];
   out.push(
     `Produced by \`${info.command}\` (${info.mode} run, ${fmt(info.elapsedSec)} s) on ${info.date}: ${info.nproc} CPUs (\`nproc\`), ${info.cpu}, ${info.memoryGb} GB, Node ${info.node}, commit ${info.commit}.`,
-    `autocannon in the parent process, ${info.connections} connections, ${info.warmupSec} s warm-up then ${info.measureSec} s measured per cell${info.rounds > 1 ? ` in ${info.rounds} rounds of ${fmt(info.measureSec / info.rounds, 1)} s that visit the servers in turn` : ''}; every server is a separate process on 127.0.0.1 with its own SQLite database holding the same data (200 products, 2 users × 50 orders × 3 items).`,
+    `autocannon in the parent process, ${info.connections} connections, ${info.warmupSec} s warm-up then ${info.measureSec} s measured per cell${info.rounds > 1 ? ` in ${info.rounds} rounds of ${fmt(info.measureSec / info.rounds, 1)} s that visit the servers in turn` : ''}; every server is a separate process on 127.0.0.1 with its own SQLite database holding the same data (200 products, 2 users × 50 orders × 3 items; the workloads' four servers also 1,000 users × 20 orders × 3 items).`,
     `Executors: ${Object.entries(info.executors)
       .map(([variant, executor]) => `${variant} ${executor}`)
       .join('; ')}.`,

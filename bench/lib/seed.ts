@@ -1,7 +1,8 @@
 /**
  * The benchmark's data set, the same in every server process: the demo catalog extended to
- * 200 products, and 2 users with 50 orders of 3 items each (placed through the domain's
- * `placeOrder`, so rows are exactly what the product writes).
+ * 200 products, 2 users with 50 orders of 3 items each, and (for the "many users" workload)
+ * 1,000 more users with 20 orders each, all placed through the domain's `placeOrder`, so rows are
+ * exactly what the product writes.
  */
 import type { Kysely } from 'kysely';
 import type { UserPrincipal } from '../../src/auth/principal.js';
@@ -21,8 +22,18 @@ export const BENCH_USERS = [
   { subject: 'bench-user-2', name: 'Bench User 2' },
 ] as const;
 
+/** The "many users" workload's users (Q2 round-robin over all of them, one token each). */
+export const MANY_USERS = 1_000;
+export const MANY_USER_ORDERS = 20;
+
+export function manyUser(i: number): { readonly subject: string; readonly name: string } {
+  return { subject: `bench-many-${i + 1}`, name: `Bench Many User ${i + 1}` };
+}
+
+export const MANY_USER_NAMES: ReadonlySet<string> = new Set(Array.from({ length: MANY_USERS }, (_, i) => manyUser(i).name));
+
 /** The principal of a bench user as the project builds it from a development token (or as the baseline fixes it). */
-export function benchPrincipal(issuer: string, user: (typeof BENCH_USERS)[number], scopes: readonly string[]): UserPrincipal {
+export function benchPrincipal(issuer: string, user: { readonly subject: string; readonly name: string }, scopes: readonly string[]): UserPrincipal {
   return Object.freeze({
     kind: 'user',
     subject: user.subject,
@@ -38,12 +49,19 @@ export function benchPrincipal(issuer: string, user: (typeof BENCH_USERS)[number
   });
 }
 
+export interface SeedOptions {
+  /** Also the {@link MANY_USERS} users of the "many users" workload (about 9 s on SQLite, 80 s on PostgreSQL: only the servers that run it). */
+  readonly manyUsers?: boolean;
+}
+
 /**
  * Adds products up to {@link PRODUCT_COUNT} (after the demo catalog, with ample stock) and
- * {@link ORDERS_PER_USER} orders of {@link ITEMS_PER_ORDER} of them for each bench user, whose
+ * {@link ORDERS_PER_USER} orders of {@link ITEMS_PER_ORDER} of them for each bench user (and, with
+ * `manyUsers`, {@link MANY_USER_ORDERS} for each of the many users), whose
  * profiles belong to `issuer`. Expects a migrated database holding only the demo catalog.
  */
-export async function seedBenchData(db: Kysely<DatabaseSchema>, issuer: string): Promise<void> {
+export async function seedBenchData(db: Kysely<DatabaseSchema>, issuer: string, options: SeedOptions = {}): Promise<void> {
+  const manyUsers = options.manyUsers === true ? MANY_USERS : 0;
   const { count } = await db.selectFrom('products').select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow();
   const existing = Number(count);
   if (existing > PRODUCT_COUNT) throw new Error(`the catalog already has ${existing} products`);
@@ -67,19 +85,23 @@ export async function seedBenchData(db: Kysely<DatabaseSchema>, issuer: string):
   const ids = (await db.selectFrom('products').select('id').where('id', '>', existing).orderBy('id').execute()).map((r) => r.id);
   if (ids.length < ITEMS_PER_ORDER) throw new Error('too few bench products to place orders');
   const cursors = createCursorCodec();
-  for (const [u, user] of BENCH_USERS.entries()) {
+  let placed = 0;
+  const place = async (user: { readonly subject: string; readonly name: string }, orders: number) => {
     const principal = benchPrincipal(issuer, user, ['read:profile', 'read:orders', 'write:orders']);
-    for (let j = 0; j < ORDERS_PER_USER; j++) {
-      const base = (u * ORDERS_PER_USER + j) * ITEMS_PER_ORDER;
+    for (let j = 0; j < orders; j++) {
+      const base = placed++ * ITEMS_PER_ORDER;
       const items = Array.from({ length: ITEMS_PER_ORDER }, (_, k) => ({ productId: ids[(base + k) % ids.length]!, quantity: 1 + ((j + k) % 3) }));
       await placeOrder(createRequestDeps(db, { cursors }), principal, { items, idempotencyKey: null });
     }
-  }
+  };
+  for (const user of BENCH_USERS) await place(user, ORDERS_PER_USER);
+  for (let i = 0; i < manyUsers; i++) await place(manyUser(i), MANY_USER_ORDERS);
 
   const total = async (table: 'products' | 'orders' | 'order_items') =>
     Number((await db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
   const [products, orders, items] = [await total('products'), await total('orders'), await total('order_items')];
-  const expected = [PRODUCT_COUNT, BENCH_USERS.length * ORDERS_PER_USER, BENCH_USERS.length * ORDERS_PER_USER * ITEMS_PER_ORDER];
+  const allOrders = BENCH_USERS.length * ORDERS_PER_USER + manyUsers * MANY_USER_ORDERS;
+  const expected = [PRODUCT_COUNT, allOrders, allOrders * ITEMS_PER_ORDER];
   if (products !== expected[0] || orders !== expected[1] || items !== expected[2]) {
     throw new Error(`bench seed: expected ${expected.join('/')} products/orders/items, found ${products}/${orders}/${items}`);
   }

@@ -32,7 +32,7 @@ import { type AuthenticationSetup, setUpAuthentication } from '../../src/http/au
 import { createFastifyApp } from '../../src/http/fastify-app.js';
 import { graphqlRoute } from '../../src/http/graphql-route.js';
 import type { TokenSettings } from './protocol.js';
-import { BENCH_USERS, benchPrincipal, seedBenchData } from './seed.js';
+import { BENCH_USERS, type SeedOptions, benchPrincipal, seedBenchData } from './seed.js';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** Issuer of the fixed principal of the servers without authentication. */
@@ -84,12 +84,12 @@ export function tokenSettings(config: Config): TokenSettings {
 }
 
 /** The bench data set in a fresh database: migrated, the demo catalog, the bench products and orders (profiles of `seedIssuer`). */
-export async function openDatabase(config: Config['database'], seedIssuer: string | undefined): Promise<Database> {
+export async function openDatabase(config: Config['database'], seedIssuer: string | undefined, seed: SeedOptions = {}): Promise<Database> {
   const database = await createDatabase(config, { onQuery });
   try {
     await migrateToLatest(database.db);
     await seedCatalog(database.db);
-    if (seedIssuer !== undefined) await seedBenchData(database.db, seedIssuer);
+    if (seedIssuer !== undefined) await seedBenchData(database.db, seedIssuer, seed);
     return database;
   } catch (error) {
     await database.close();
