@@ -159,7 +159,7 @@ async function startHttp(config: Config, deps: ServerDeps, database: Database): 
       hub,
       config,
       trustedDocuments: { documents: persistedDocuments.trusted, mode: config.persistedDocuments.mode, bypassScope: config.persistedDocuments.bypassScope },
-      context: ({ principal, log, requestId, live }) => context({ principal, log, requestId, ...(live ? { live } : {}) }),
+      context: ({ principal, log, requestId, live }) => context({ principal, log, requestId, live }),
       log: app.log,
     });
     address = (await app.listen({ host: config.host, port: config.port })).replace('[::1]', '127.0.0.1');
@@ -271,7 +271,8 @@ async function registerRoutes(
   // One key for the process: without CURSOR_SECRET (never in production) a random one.
   const cursors = createCursorCodec(config.cursorSecret);
   const build = (request: { requestId: string; principal: Principal; log: Logger; live?: LiveEvents; observer?: RequestObserver }) =>
-    createRequestContext({ ...request, db: database.db, index, mode: config.authorization.mode, products, cursors, changes });
+    // Named keys, no spread of `request` first (see createRequestContext).
+    createRequestContext({ requestId: request.requestId, principal: request.principal, log: request.log, live: request.live, observer: request.observer, db: database.db, index, mode: config.authorization.mode, products, cursors, changes });
   const context = authenticatedContext(authentication, build, { metrics: parts.metrics, ...(telemetry ? { observerOf: telemetry.observerOf } : {}) });
   await app.register(graphqlRoute, { apollo, context, limits: { batchMax: config.graphql.batchMax, maxTokens: config.limits.maxTokens }, http: config.http, ...(telemetry ? { telemetry } : {}) });
   await app.register(protectedResourceMetadataRoutes, {

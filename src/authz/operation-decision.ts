@@ -61,13 +61,15 @@ function logDenials(log: Logger, principal: Principal, plan: OperationPlan, mode
     principal.kind === 'anonymous'
       ? { subject: null, clientId: null }
       : { subject: principal.subject, clientId: principal.clientId ?? null };
+  const event = mode === 'dry-run' ? 'authz.would_deny' : 'authz.denied';
+  // Named keys, no spread before them (see createRequestContext): this runs for every denial.
   for (const d of plan.denied) {
     log.info(
-      { event: mode === 'dry-run' ? 'authz.would_deny' : 'authz.denied', ...who, path: d.path, field: d.coordinate, reason: d.denial.reason, missingScopes: d.denial.missingScopes },
+      { event, subject: who.subject, clientId: who.clientId, path: d.path, field: d.coordinate, reason: d.denial.reason, missingScopes: d.denial.missingScopes },
       mode === 'dry-run' ? 'field would be denied (dry-run)' : 'field denied',
     );
   }
   if (plan.deniedUnlisted > 0) {
-    log.info({ event: mode === 'dry-run' ? 'authz.would_deny' : 'authz.denied', ...who, unlisted: plan.deniedUnlisted }, 'more fields denied than listed');
+    log.info({ event, subject: who.subject, clientId: who.clientId, unlisted: plan.deniedUnlisted }, 'more fields denied than listed');
   }
 }

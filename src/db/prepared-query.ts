@@ -90,7 +90,8 @@ export function preparedQuery<Row>(build: (db: Db, $: Placeholders, args: readon
       const shape = shapeOf(args);
       const prepared = shapes.get(shape) ?? setBounded(shapes, shape, compile(db, args), MAX_SHAPES);
       const parameters = prepared.sources.map((source) => ('constant' in source ? source.constant : source.element < 0 ? args[source.index] : (args[source.index] as readonly unknown[])[source.element]));
-      const result = await db.executeQuery<Row>({ ...prepared.query, parameters } as CompiledQuery<Row>);
+      const { query, queryId, sql } = prepared.query;
+      const result = await db.executeQuery<Row>({ query, queryId, sql, parameters } as CompiledQuery<Row>);
       return result.rows;
     },
   };

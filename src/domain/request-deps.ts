@@ -35,7 +35,7 @@ export interface CreateRequestDepsOptions {
 export function createRequestDeps(db: Kysely<DatabaseSchema>, options: CreateRequestDepsOptions): RequestDeps {
   const loaders = createLoaders(db, options);
   const { cursors } = options;
-  return { db, loaders, cursors, ...(options.now ? { now: options.now } : {}), ...(options.changes ? { changes: options.changes } : {}) };
+  return { db, loaders, cursors, now: options.now, changes: options.changes };
 }
 
 /** The request's current time as an ISO-8601 UTC string, the form timestamps are stored in. */

@@ -38,14 +38,19 @@ function enrich(error: unknown, http: HTTPGraphQLHead): GraphQLFormattedError {
   const graphqlError = toGraphQLError(error);
   // graphql-jit's errors have no extensions at all when their cause has none (a driver error).
   const own = graphqlError.extensions as GraphQLError['extensions'] | undefined;
-  const extensions: Record<string, unknown> = { ...own, code: own?.['code'] ?? ErrorCode.INTERNAL_SERVER_ERROR };
+  // `code` first and the spread last: a key added after a spread costs about 0.5 µs in V8 (see createRequestContext).
+  const extensions: Record<string, unknown> = { code: ErrorCode.INTERNAL_SERVER_ERROR, ...own };
+  if (extensions['code'] == null) extensions['code'] = ErrorCode.INTERNAL_SERVER_ERROR;
   const head = extensions['http'];
   if (isHttpHead(head)) {
     if (head.status) http.status = head.status;
     for (const [name, value] of head.headers ?? []) http.headers.set(name, value);
     delete extensions['http'];
   }
-  return { ...graphqlError.toJSON(), extensions };
+  // toJSON makes a new object on every call: it is ours to complete.
+  const formatted: { -readonly [K in keyof GraphQLFormattedError]: GraphQLFormattedError[K] } = graphqlError.toJSON();
+  formatted.extensions = extensions;
+  return formatted;
 }
 
 function toGraphQLError(error: unknown): GraphQLError {

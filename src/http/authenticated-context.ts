@@ -40,6 +40,6 @@ export function authenticatedContext<TContext>(
     const principal = await authenticate(credentials, verifier, challenges, log, dpop, telemetry.metrics);
     request.principal = principal; // for the access log (subject, client id)
     const observer = telemetry.observerOf?.(request);
-    return build({ requestId: String(request.id), principal, log, ...(observer ? { observer } : {}) });
+    return build({ requestId: String(request.id), principal, log, observer });
   };
 }

@@ -1,0 +1,128 @@
+/**
+ * `npx tsx bench/ab-checkouts.ts`: the server as `npm start` runs it (src/main.ts under tsx,
+ * default settings, logs on), from two or more checkouts of this repository, under the same load
+ * in alternating rounds, so that a change can be measured against the commit before it:
+ *
+ *   git worktree add --detach /tmp/before <commit> && ln -s "$PWD/node_modules" /tmp/before/
+ *   ROOTS=/tmp/before,. npx tsx bench/ab-checkouts.ts
+ *
+ * Environment: ROOTS (comma-separated checkouts; default: this one), QUERY (default: Q3, the
+ * anonymous catalog page), TOKEN_ARGS (arguments of each checkout's token CLI, e.g.
+ * `--sub bench-user --scope read:profile`; the token is sent as a bearer token), ROUNDS (8),
+ * SEC (5 s per round), CONNECTIONS (32), SERVER_ENV (JSON object of extra server variables, e.g.
+ * `{"LOG_LEVEL":"warn"}`), NODE_ARGS (extra node options; `%i` is replaced by the port, e.g.
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof/%i`). Prints, per checkout, req/s and the server's CPU
+ * time per response (from /proc, Linux), median and range of the rounds. Figures are printed,
+ * never asserted.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+interface AutocannonResult {
+  readonly duration: number;
+  readonly requests: { readonly total: number };
+  readonly errors: number;
+  readonly non2xx: number;
+}
+type Autocannon = (options: { url: string; connections: number; duration: number; method: string; headers: Record<string, string>; body: string }) => PromiseLike<AutocannonResult>;
+// autocannon is CommonJS without bundled types.
+const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
+
+const roots = (process.env['ROOTS'] ?? '.').split(',').map((root) => path.resolve(root));
+const query = process.env['QUERY'] ?? '{ products(first: 20) { edges { node { id name price { amount currency } inStock } } } }';
+const rounds = Number(process.env['ROUNDS'] ?? 8);
+const seconds = Number(process.env['SEC'] ?? 5);
+const connections = Number(process.env['CONNECTIONS'] ?? 32);
+const serverEnv = JSON.parse(process.env['SERVER_ENV'] ?? '{}') as Record<string, string>;
+const nodeArgs = (process.env['NODE_ARGS'] ?? '').split(' ').filter((arg) => arg !== '');
+const BASE_PORT = 4700;
+
+interface Server {
+  readonly root: string;
+  readonly port: number;
+  readonly child: ChildProcess;
+  readonly dataDir: string;
+  readonly token: string | undefined;
+}
+
+/** User plus system CPU time of a process, in µs (Linux, clock ticks of 10 ms). */
+function cpuMicros(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10_000;
+}
+
+function headers(token: string | undefined): Record<string, string> {
+  return { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) };
+}
+
+/** Posts the query once and fails on anything but a 200 without errors. */
+async function check(server: Server): Promise<void> {
+  const response = await fetch(`http://127.0.0.1:${server.port}/graphql`, { method: 'POST', headers: headers(server.token), body: JSON.stringify({ query }) });
+  const text = await response.text();
+  if (!response.ok || text.includes('"errors"')) throw new Error(`${server.root}: ${response.status} ${text.slice(0, 300)}`);
+}
+
+async function start(root: string, port: number): Promise<Server> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'bench-ab-'));
+  const env = { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, ...serverEnv };
+  const child = spawn(process.execPath, [...nodeArgs.map((arg) => arg.replace('%i', String(port))), '--import', 'tsx', 'src/main.ts'], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${root}: the server exited (${child.exitCode})`);
+    const up = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
+    if (up) break;
+    if (Date.now() > deadline) throw new Error(`${root}: the server did not start within 60 s`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  let token: string | undefined;
+  const tokenArgs = process.env['TOKEN_ARGS'];
+  if (tokenArgs) {
+    // The token CLI's file moved once; older checkouts have the first name.
+    const cli = ['src/cli/token-cli.ts', 'src/cli/token.ts'].find((file) => existsSync(path.join(root, file)))!;
+    token = execFileSync(process.execPath, ['--import', 'tsx', cli, ...tokenArgs.split(' ')], { cwd: root, env, encoding: 'utf8' }).trim().split('\n').pop();
+  }
+  const server = { root, port, child, dataDir, token };
+  await check(server);
+  return server;
+}
+
+const servers: Server[] = [];
+try {
+  for (const [i, root] of roots.entries()) servers.push(await start(root, BASE_PORT + i));
+  const perServer = new Map(servers.map((server) => [server, { rps: [] as number[], cpu: [] as number[] }]));
+  const body = JSON.stringify({ query });
+  for (let round = 0; round <= rounds; round++) {
+    // Round 0 warms every server up; each round starts one server further along.
+    for (let k = 0; k < servers.length; k++) {
+      const server = servers[(k + round) % servers.length]!;
+      const before = cpuMicros(server.child.pid!);
+      const result = await autocannon({ url: `http://127.0.0.1:${server.port}/graphql`, connections, duration: round === 0 ? 2 : seconds, method: 'POST', headers: headers(server.token), body });
+      const used = cpuMicros(server.child.pid!) - before;
+      if (result.non2xx > 0 || result.errors > 0) throw new Error(`${server.root}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
+      if (round > 0) {
+        perServer.get(server)!.rps.push(result.requests.total / result.duration);
+        perServer.get(server)!.cpu.push(used / result.requests.total);
+      }
+    }
+  }
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!;
+  const range = (values: number[], digits: number) => `${Math.min(...values).toFixed(digits)}–${Math.max(...values).toFixed(digits)}`;
+  console.log(`${rounds} rounds × ${seconds} s, ${connections} connections, query ${query.slice(0, 60)}`);
+  for (const [server, { rps, cpu }] of perServer) {
+    console.log(`${server.root}: ${median(rps).toFixed(0)} req/s (${range(rps, 0)}), ${median(cpu).toFixed(1)} µs CPU per response (${range(cpu, 1)})`);
+  }
+} finally {
+  await Promise.all(
+    servers.map(async (server) => {
+      if (server.child.exitCode === null) {
+        const gone = new Promise((resolve) => server.child.once('exit', resolve));
+        server.child.kill('SIGTERM');
+        await gone;
+      }
+      rmSync(server.dataDir, { recursive: true, force: true });
+    }),
+  );
+}
