@@ -217,12 +217,14 @@ async function main(): Promise<number> {
   const peerEnv = { BENCH_TOKENS: JSON.stringify(shared) };
   const pgUrl = await createPgDatabase();
 
-  const [apollo, mercurius, shipped, shippedWarn, shippedPg, authnOnly, project, projectFresh, cluster] = await Promise.all([
+  // PostgreSQL's seed first and alone: the SQLite seeds below run in this process too and block its
+  // event loop for seconds at a time, long enough for the PostgreSQL client's timeouts to fire.
+  const shippedPg = pgUrl === undefined ? undefined : await startShippedServer('shipped-pg', 'shipped-pg', shared, { DATABASE_URL: pgUrl });
+  const [apollo, mercurius, shipped, shippedWarn, authnOnly, project, projectFresh, cluster] = await Promise.all([
     startServer('apollo', 'server-child.ts', ['apollo'], { env: peerEnv, timeoutMs: 180_000 }),
     startServer('mercurius', 'server-child.ts', ['mercurius'], { env: peerEnv, timeoutMs: 180_000 }),
     startShippedServer('shipped', 'shipped', shared, {}),
     startShippedServer('shipped-warn', 'shipped-warn', shared, { LOG_LEVEL: 'warn' }),
-    pgUrl === undefined ? Promise.resolve(undefined) : startShippedServer('shipped-pg', 'shipped-pg', shared, { DATABASE_URL: pgUrl }),
     startServer('authn-only', 'server-child.ts', ['authn-only'], { timeoutMs: 180_000 }),
     startServer('project', 'server-child.ts', ['project'], { timeoutMs: 180_000 }),
     startServer('project-memory', 'server-child.ts', ['project'], { exposeGc: true, timeoutMs: 180_000 }),
