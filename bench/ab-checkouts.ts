@@ -11,9 +11,7 @@
  * `--sub bench-user --scope read:profile`; the token is sent as a bearer token), ROUNDS (8),
  * SEC (5 s per round), CONNECTIONS (32), SERVER_ENV (JSON object of extra server variables, e.g.
  * `{"LOG_LEVEL":"warn"}`), NODE_ARGS (extra node options; `%i` is replaced by the port, e.g.
- * `--cpu-prof --cpu-prof-dir=/tmp/prof/%i`), SEED_ORDERS (orders of 3 items each that the token's
- * user places through `placeOrder` before the rounds, e.g. 20 for Q2; the token then needs
- * `write:orders`). Prints, per checkout, req/s and the server's CPU
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof/%i`). Prints, per checkout, req/s and the server's CPU
  * time per response (from /proc, Linux), median and range of the rounds. Figures are printed,
  * never asserted.
  */
@@ -67,24 +65,6 @@ async function check(server: Server): Promise<void> {
   if (!response.ok || text.includes('"errors"')) throw new Error(`${server.root}: ${response.status} ${text.slice(0, 300)}`);
 }
 
-async function post(server: Server, body: { query: string; variables?: Record<string, unknown> }): Promise<Record<string, unknown>> {
-  const response = await fetch(`http://127.0.0.1:${server.port}/graphql`, { method: 'POST', headers: headers(server.token), body: JSON.stringify(body) });
-  const result = (await response.json()) as { data?: Record<string, unknown>; errors?: unknown };
-  if (!response.ok || result.errors !== undefined || result.data === undefined) throw new Error(`${server.root}: ${response.status} ${JSON.stringify(result).slice(0, 300)}`);
-  return result.data;
-}
-
-/** `count` orders of three catalog products each, placed by the token's user. */
-async function seedOrders(server: Server, count: number): Promise<void> {
-  if (count === 0) return;
-  const { products } = (await post(server, { query: '{ products(first: 40) { edges { node { id } } } }' })) as { products: { edges: { node: { id: string } }[] } };
-  const ids = products.edges.map((edge) => edge.node.id);
-  for (let i = 0; i < count; i++) {
-    const items = [0, 1, 2].map((k) => ({ productId: ids[(i + k) % ids.length]!, quantity: 1 }));
-    await post(server, { query: 'mutation ($input: PlaceOrderInput!) { placeOrder(input: $input) { orderId } }', variables: { input: { items } } });
-  }
-}
-
 async function start(root: string, port: number): Promise<Server> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'bench-ab-'));
   const env = { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, ...serverEnv };
@@ -105,7 +85,6 @@ async function start(root: string, port: number): Promise<Server> {
     token = execFileSync(process.execPath, ['--import', 'tsx', cli, ...tokenArgs.split(' ')], { cwd: root, env, encoding: 'utf8' }).trim().split('\n').pop();
   }
   const server = { root, port, child, dataDir, token };
-  await seedOrders(server, Number(process.env['SEED_ORDERS'] ?? 0));
   await check(server);
   return server;
 }
