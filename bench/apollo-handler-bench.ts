@@ -28,7 +28,7 @@ import { readCatalogVersion } from '../src/domain/catalog/product-repository.js'
 import { ProductRowCache } from '../src/domain/catalog/product-row-cache.js';
 import { createCursorCodec } from '../src/domain/cursor-codec.js';
 import { createApollo } from '../src/graphql/apollo-server.js';
-import { type RequestContext, createRequestContext } from '../src/graphql/context.js';
+import { type RequestContext, requestContextBuilder } from '../src/graphql/context.js';
 import { publicResponseCachePlugin } from '../src/graphql/public-response-cache.js';
 import { buildSchema } from '../src/graphql/schema.js';
 import { authenticatedContext } from '../src/http/authenticated-context.js';
@@ -73,7 +73,7 @@ const apollo = createApollo({
 await apollo.start();
 const products = new ProductRowCache({ maxEntries: config.graphql.productCacheEntries });
 const cursors = createCursorCodec(config.cursorSecret);
-const context = authenticatedContext(authentication, (request) => createRequestContext({ ...request, db: database.db, index, mode: config.authorization.mode, products, cursors }));
+const context = authenticatedContext(authentication, requestContextBuilder({ db: database.db, index, mode: config.authorization.mode, products, cursors }));
 const limits = { batchMax: config.graphql.batchMax, maxTokens: config.limits.maxTokens };
 await app.register(graphqlRoute, { apollo, context, limits, http: config.http });
 app.route({

@@ -17,7 +17,7 @@ import { ProductRowCache } from './domain/catalog/product-row-cache.js';
 import { createCursorCodec } from './domain/cursor-codec.js';
 import { OperationAnalyzer } from './authz/operation-analyzer.js';
 import { createApollo } from './graphql/apollo-server.js';
-import { type LiveEvents, type RequestContext, createRequestContext } from './graphql/context.js';
+import { type LiveEvents, type RequestContext, requestContextBuilder } from './graphql/context.js';
 import { ChangeHub } from './graphql/subscriptions/change-hub.js';
 import { type SubscriptionServer, startSubscriptionServer } from './http/subscription-server.js';
 import { type ChangeFeed, type ChangeRelay, createChangeFeed } from './db/change-feed.js';
@@ -35,7 +35,6 @@ import { healthRoutes } from './http/health-routes.js';
 import { applyConnectionLimit } from './http/http-limits.js';
 import { protectedResourceMetadataRoutes } from './http/protected-resource-metadata-routes.js';
 import type { Logger } from './logger.js';
-import type { RequestObserver } from './lib/request-observer.js';
 
 /** Hooks for tests and benchmarks; everything else is built from the configuration. */
 export interface ServerDeps {
@@ -270,9 +269,7 @@ async function registerRoutes(
   const products = config.graphql.productCacheEntries > 0 ? new ProductRowCache({ maxEntries: config.graphql.productCacheEntries }) : undefined;
   // One key for the process: without CURSOR_SECRET (never in production) a random one.
   const cursors = createCursorCodec(config.cursorSecret);
-  const build = (request: { requestId: string; principal: Principal; log: Logger; live?: LiveEvents; observer?: RequestObserver }) =>
-    // Named keys, no spread of `request` first (see createRequestContext).
-    createRequestContext({ requestId: request.requestId, principal: request.principal, log: request.log, live: request.live, observer: request.observer, db: database.db, index, mode: config.authorization.mode, products, cursors, changes });
+  const build = requestContextBuilder({ db: database.db, index, mode: config.authorization.mode, products, cursors, changes });
   const context = authenticatedContext(authentication, build, { metrics: parts.metrics, ...(telemetry ? { observerOf: telemetry.observerOf } : {}) });
   await app.register(graphqlRoute, { apollo, context, limits: { batchMax: config.graphql.batchMax, maxTokens: config.limits.maxTokens }, http: config.http, ...(telemetry ? { telemetry } : {}) });
   await app.register(protectedResourceMetadataRoutes, {

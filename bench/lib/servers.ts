@@ -24,7 +24,7 @@ import { CATALOG_ROOT_FIELDS, createServer } from '../../src/server.js';
 import { OperationAnalyzer } from '../../src/authz/operation-analyzer.js';
 import { readCatalogVersion } from '../../src/domain/catalog/product-repository.js';
 import { ProductRowCache } from '../../src/domain/catalog/product-row-cache.js';
-import { type RequestContext, createRequestContext } from '../../src/graphql/context.js';
+import { type RequestContext, requestContextBuilder } from '../../src/graphql/context.js';
 import { setUpPersistedDocuments } from '../../src/graphql/persisted-documents-setup.js';
 import { publicResponseCachePlugin } from '../../src/graphql/public-response-cache.js';
 import { authenticatedContext } from '../../src/http/authenticated-context.js';
@@ -144,7 +144,7 @@ export async function startPlain(variant: 'baseline' | 'no-authz', dataDir: stri
  * (3') authn-only: the project's request path with only the authorization layer taken out,
  * composed here from the parts `createServer` uses: its Fastify app (request ids, HTTP limits),
  * its authentication set-up (development issuer, verified-token cache, DPoP), its context
- * function and `createRequestContext`, its Apollo options (executor, limits, error formatting,
+ * function and `requestContextBuilder`, its Apollo options (executor, limits, error formatting,
  * catalog response cache, shared product rows), its /graphql route; but the schema without the
  * authorization transform and Apollo without the authorization plugin. No metadata, health or
  * landing-page routes (not on the measured path). src has no switch for this: `createServer`
@@ -182,7 +182,7 @@ export async function startAuthnOnly(dataDir: string, seed: boolean): Promise<Ru
     await apollo.start();
     const products = config.graphql.productCacheEntries > 0 ? new ProductRowCache({ maxEntries: config.graphql.productCacheEntries }) : undefined;
     const cursors = createCursorCodec(config.cursorSecret);
-    const context = authenticatedContext(authentication, (request) => createRequestContext({ ...request, db: database.db, index, mode: config.authorization.mode, products, cursors }));
+    const context = authenticatedContext(authentication, requestContextBuilder({ db: database.db, index, mode: config.authorization.mode, products, cursors }));
     await app.register(graphqlRoute, { apollo, context, limits: { batchMax: config.graphql.batchMax, maxTokens: config.limits.maxTokens }, http: config.http });
   } catch (error) {
     await app.close().catch(() => undefined);

@@ -62,7 +62,7 @@ function logDenials(log: Logger, principal: Principal, plan: OperationPlan, mode
       ? { subject: null, clientId: null }
       : { subject: principal.subject, clientId: principal.clientId ?? null };
   const event = mode === 'dry-run' ? 'authz.would_deny' : 'authz.denied';
-  // Named keys, no spread before them (see createRequestContext): this runs for every denial.
+  // Named keys, no spread before them (see requestContextBuilder): this runs for every denial.
   for (const d of plan.denied) {
     log.info(
       { event, subject: who.subject, clientId: who.clientId, path: d.path, field: d.coordinate, reason: d.denial.reason, missingScopes: d.denial.missingScopes },

@@ -38,8 +38,8 @@ export interface LiveEvents {
   readonly onOverflow: () => void;
 }
 
-/** Builds the immutable context of one request: fresh DataLoaders, decisions for this principal. */
-export function createRequestContext(input: {
+/** What {@link createRequestContext} is built from. */
+export interface RequestContextInput {
   readonly requestId: string;
   readonly principal: Principal;
   readonly db: Kysely<DatabaseSchema>;
@@ -56,9 +56,28 @@ export function createRequestContext(input: {
   readonly live?: LiveEvents;
   /** Default: {@link NO_OBSERVER}. */
   readonly observer?: RequestObserver;
-}): RequestContext {
-  // One literal, every key always present (`live` undefined over HTTP): a spread before named
-  // keys costs about 0.5 µs per key after it in V8 (docs/BENCHMARKS.md, "No object spread before named keys").
+}
+
+/** What a server keeps for every request's context, made once at start-up. */
+export type ServerContextParts = Pick<RequestContextInput, 'db' | 'index' | 'mode' | 'products' | 'cursors' | 'changes'>;
+
+/** What one request brings: who calls, its logger, and over WebSocket its event source. */
+export type ContextRequest = Pick<RequestContextInput, 'requestId' | 'principal' | 'log' | 'live' | 'observer'>;
+
+/**
+ * A server's context function: each request's context from that request and the server's parts.
+ * Keys are named, never spread first: in V8 every key an object literal adds after a spread is a
+ * slow map transition, about 0.5 µs each (docs/BENCHMARKS.md, "No object spread before named keys").
+ */
+export function requestContextBuilder(parts: ServerContextParts): (request: ContextRequest) => RequestContext {
+  const { db, index, mode, products, cursors, changes } = parts;
+  return (request) =>
+    createRequestContext({ requestId: request.requestId, principal: request.principal, log: request.log, live: request.live, observer: request.observer, db, index, mode, products, cursors, changes });
+}
+
+/** Builds the immutable context of one request: fresh DataLoaders, decisions for this principal. */
+export function createRequestContext(input: RequestContextInput): RequestContext {
+  // One literal, every key always present (`live` undefined over HTTP): see requestContextBuilder.
   return Object.freeze({
     requestId: input.requestId,
     principal: input.principal,

@@ -38,7 +38,7 @@ function enrich(error: unknown, http: HTTPGraphQLHead): GraphQLFormattedError {
   const graphqlError = toGraphQLError(error);
   // graphql-jit's errors have no extensions at all when their cause has none (a driver error).
   const own = graphqlError.extensions as GraphQLError['extensions'] | undefined;
-  // `code` first and the spread last: a key added after a spread costs about 0.5 µs in V8 (see createRequestContext).
+  // `code` first and the spread last: a key added after a spread costs about 0.5 µs in V8 (see requestContextBuilder).
   const extensions: Record<string, unknown> = { code: ErrorCode.INTERNAL_SERVER_ERROR, ...own };
   if (extensions['code'] == null) extensions['code'] = ErrorCode.INTERNAL_SERVER_ERROR;
   const head = extensions['http'];
@@ -48,9 +48,7 @@ function enrich(error: unknown, http: HTTPGraphQLHead): GraphQLFormattedError {
     delete extensions['http'];
   }
   // toJSON makes a new object on every call: it is ours to complete.
-  const formatted: { -readonly [K in keyof GraphQLFormattedError]: GraphQLFormattedError[K] } = graphqlError.toJSON();
-  formatted.extensions = extensions;
-  return formatted;
+  return Object.assign(graphqlError.toJSON(), { extensions });
 }
 
 function toGraphQLError(error: unknown): GraphQLError {
