@@ -1,6 +1,6 @@
 /**
- * `npx tsx bench/ab-checkouts.ts`: the server as `npm start` runs it (src/main.ts under tsx,
- * default settings, logs on), from two or more checkouts of this repository, under the same load
+ * `npx tsx bench/ab-checkouts.ts`: the server as `npm start` runs it (`npm run build`, then
+ * `node dist/main.js`, default settings, logs on), from two or more checkouts of this repository, under the same load
  * in alternating rounds, so that a change can be measured against the commit before it:
  *
  *   git worktree add --detach /tmp/before <commit> && ln -s "$PWD/node_modules" /tmp/before/
@@ -8,10 +8,14 @@
  *
  * Environment: ROOTS (comma-separated checkouts; default: this one), QUERY (default: Q3, the
  * anonymous catalog page), TOKEN_ARGS (arguments of each checkout's token CLI, e.g.
- * `--sub bench-user --scope read:profile`; the token is sent as a bearer token), ROUNDS (8),
+ * `--sub bench-user --scope read:profile`, split at spaces, or a JSON array of arguments when a
+ * value holds a space, e.g. `["--sub","u","--scope","read:profile read:orders write:orders"]`;
+ * the token is sent as a bearer token), ROUNDS (8),
  * SEC (5 s per round), CONNECTIONS (32), SERVER_ENV (JSON object of extra server variables, e.g.
  * `{"LOG_LEVEL":"warn"}`), NODE_ARGS (extra node options; `%i` is replaced by the port, e.g.
- * `--cpu-prof --cpu-prof-dir=/tmp/prof/%i`). Prints, per checkout, req/s and the server's CPU
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof/%i`), SEED_ORDERS (orders of three items each that the
+ * token's user places through `placeOrder` before the rounds, e.g. 20 for Q2; the token then
+ * needs `write:orders`), ALLOW_ERRORS (1: a 200 answer with errors counts, as Q4's does). Prints, per checkout, req/s and the server's CPU
  * time per response (from /proc, Linux), median and range of the rounds. Figures are printed,
  * never asserted.
  */
@@ -31,7 +35,13 @@ type Autocannon = (options: { url: string; connections: number; duration: number
 // autocannon is CommonJS without bundled types.
 const autocannon = createRequire(import.meta.url)('autocannon') as Autocannon;
 
-const roots = (process.env['ROOTS'] ?? '.').split(',').map((root) => path.resolve(root));
+// A checkout may name its entry point after `@`: `dir@src/main.ts` runs the TypeScript under tsx
+// (as `npm start` did before it ran the build); the default is `dist/main.js`, built first with
+// the checkout's own `npm run build`, as npm start runs it.
+const roots = (process.env['ROOTS'] ?? '.').split(',').map((spec) => {
+  const [root, entry] = spec.split('@') as [string, string | undefined];
+  return { root: path.resolve(root), entry: entry ?? 'dist/main.js' };
+});
 const query = process.env['QUERY'] ?? '{ products(first: 20) { edges { node { id name price { amount currency } inStock } } } }';
 const rounds = Number(process.env['ROUNDS'] ?? 8);
 const seconds = Number(process.env['SEC'] ?? 5);
@@ -62,13 +72,47 @@ function headers(token: string | undefined): Record<string, string> {
 async function check(server: Server): Promise<void> {
   const response = await fetch(`http://127.0.0.1:${server.port}/graphql`, { method: 'POST', headers: headers(server.token), body: JSON.stringify({ query }) });
   const text = await response.text();
-  if (!response.ok || text.includes('"errors"')) throw new Error(`${server.root}: ${response.status} ${text.slice(0, 300)}`);
+  if (!response.ok || (text.includes('"errors"') && process.env['ALLOW_ERRORS'] !== '1')) throw new Error(`${server.root}: ${response.status} ${text.slice(0, 300)}`);
 }
 
-async function start(root: string, port: number): Promise<Server> {
+/** One GraphQL request with the server's token; fails on an error or after 10 s. */
+async function post(server: Server, body: { query: string; variables?: Record<string, unknown> }): Promise<Record<string, unknown>> {
+  const response = await fetch(`http://127.0.0.1:${server.port}/graphql`, { method: 'POST', headers: headers(server.token), body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
+  const result = (await response.json()) as { data?: Record<string, unknown> | null; errors?: unknown };
+  if (!response.ok || result.errors !== undefined || !result.data) throw new Error(`${server.root}: ${response.status} ${JSON.stringify(result).slice(0, 300)}`);
+  return result.data;
+}
+
+/** `count` orders of three catalog products each, placed by the token's user; a product out of stock is left out of the rest. */
+async function seedOrders(server: Server, count: number): Promise<void> {
+  if (count === 0) return;
+  const { products } = (await post(server, { query: '{ products(first: 40) { edges { node { id inStock } } } }' })) as { products: { edges: { node: { id: string; inStock: boolean } }[] } };
+  const ids = products.edges.filter((edge) => edge.node.inStock).map((edge) => edge.node.id);
+  for (let placed = 0, next = 0; placed < count; ) {
+    if (ids.length < 3) throw new Error(`${server.root}: not enough products in stock for ${count} orders`);
+    const items = [0, 1, 2].map((k) => ({ productId: ids[(next + k) % ids.length]!, quantity: 1 }));
+    try {
+      await post(server, { query: 'mutation ($input: PlaceOrderInput!) { placeOrder(input: $input) { orderId } }', variables: { input: { items } } });
+      placed++;
+      next += 3;
+    } catch (error) {
+      const short = /input\.items\[(\d)\]\.quantity","[^}]*INSUFFICIENT_STOCK/.exec(String(error));
+      if (short === null) throw error;
+      ids.splice(ids.indexOf(items[Number(short[1])]!.productId), 1);
+    }
+  }
+}
+
+function tokenArguments(value: string): string[] {
+  return value.trimStart().startsWith('[') ? (JSON.parse(value) as string[]) : value.split(' ').filter((arg) => arg !== '');
+}
+
+async function start({ root, entry }: { root: string; entry: string }, port: number): Promise<Server> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'bench-ab-'));
   const env = { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, ...serverEnv };
-  const child = spawn(process.execPath, [...nodeArgs.map((arg) => arg.replace('%i', String(port))), '--import', 'tsx', 'src/main.ts'], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (entry.startsWith('dist/')) execFileSync('npm', ['run', '-s', 'build'], { cwd: root, stdio: 'inherit' });
+  const loader = entry.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const child = spawn(process.execPath, [...nodeArgs.map((arg) => arg.replace('%i', String(port))), ...loader, entry], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] });
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${root}: the server exited (${child.exitCode})`);
@@ -82,10 +126,16 @@ async function start(root: string, port: number): Promise<Server> {
   if (tokenArgs) {
     // The token CLI's file moved once; older checkouts have the first name.
     const cli = ['src/cli/token-cli.ts', 'src/cli/token.ts'].find((file) => existsSync(path.join(root, file)))!;
-    token = execFileSync(process.execPath, ['--import', 'tsx', cli, ...tokenArgs.split(' ')], { cwd: root, env, encoding: 'utf8' }).trim().split('\n').pop();
+    token = execFileSync(process.execPath, ['--import', 'tsx', cli, ...tokenArguments(tokenArgs)], { cwd: root, env, encoding: 'utf8' }).trim().split('\n').pop();
   }
-  const server = { root, port, child, dataDir, token };
-  await check(server);
+  const server = { root: `${root}@${entry}`, port, child, dataDir, token };
+  try {
+    await seedOrders(server, Number(process.env['SEED_ORDERS'] ?? 0));
+    await check(server);
+  } catch (error) {
+    child.kill('SIGTERM');
+    throw error;
+  }
   return server;
 }
 

@@ -68,7 +68,9 @@ async function primary(): Promise<void> {
     await database.close();
   }
 
-  cluster.setupPrimary({ exec: fileURLToPath(new URL('./server-child.ts', import.meta.url)), args: ['project'] });
+  // Compiled (.bench-build/bench/cluster.js forks server-child.js beside it), or under tsx when run from bench/ directly.
+  const extension = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
+  cluster.setupPrimary({ exec: fileURLToPath(new URL(`./server-child.${extension}`, import.meta.url)), args: ['project'] });
   const workers = Array.from({ length: count }, () => cluster.fork({ BENCH_DATA_DIR: dataDir, BENCH_SEED: '0', BENCH_OWN_DATA_DIR: '0' }));
   const exit = (code: number) => {
     if (process.env['BENCH_OWN_DATA_DIR'] === '1') rmSync(dataDir, { recursive: true, force: true });

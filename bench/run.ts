@@ -4,7 +4,7 @@
  *
  * Servers, each with its own database seeded with the same data (200 products; 2 users × 50
  * orders × 3 items; on the four servers of the workloads also 1,000 users × 20 orders):
- * - shipped:      the server exactly as `npm start` starts it (src/main.ts under tsx, default
+ * - shipped:      the server exactly as `npm start` starts it (`npm run build`, then `node dist/main.js`, default
  *                 settings, logs on, stdout to a file), seeded beforehand (bench/lib/children.ts);
  * - shipped-warn: the same with LOG_LEVEL=warn (the tuned configuration, beside it);
  * - shipped-pg:   the same on PostgreSQL (when BENCH_DATABASE_URL names a server: a database of
@@ -36,6 +36,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { loadConfig } from '../src/config.js';
 import { type DevIssuer, loadOrCreateDevIssuer } from '../src/dev-issuer/dev-issuer.js';
+import { buildForBench } from './lib/build.js';
 import { type ServerProcess, benchDataDir, killAllNow, startServer, startShipped, stopAll } from './lib/children.js';
 import { PROJECT_ROOT, benchEnv, openDatabase, tokenSettings } from './lib/servers.js';
 import { CellError, type RawRun, drive, requestOnce, summarize } from './lib/load.js';
@@ -207,6 +208,8 @@ async function main(): Promise<number> {
   const { nproc, cpu, node } = machine();
   log(`HTTP benchmark (${quick ? 'quick' : 'full'}): node ${node}, ${nproc} CPUs (${cpu}), ${SETTINGS.connections} connections, ${SETTINGS.warmupSec} s warm-up + ${SETTINGS.measureSec} s per cell`);
   if (quick) log('--quick: a smoke test of the whole run; its figures are too short to compare (run without --quick for those)');
+  log('building dist/ (as npm start does) and the peers (.bench-build/)…');
+  buildForBench();
   log('starting servers (one process each, plus a fresh project for the memory run and a 2-worker cluster)…');
 
   // One development issuer for the shipped servers and the peers: one key, one pool of tokens.
@@ -382,7 +385,7 @@ async function createPgDatabase(): Promise<string | undefined> {
   return url.href;
 }
 
-/** Seeds a data folder (and database) the way the other servers' are, then starts src/main.ts on it. */
+/** Seeds a data folder (and database) the way the other servers' are, then starts dist/main.js on it. */
 async function startShippedServer(name: string, variant: Variant, tokens: TokenSettings, env: Record<string, string>): Promise<ServerProcess> {
   const dataDir = benchDataDir(name);
   const { LOG_LEVEL: _silent, ...defaults } = benchEnv(dataDir);

@@ -1,5 +1,5 @@
 /**
- * `npm run soak`: the real server (`src/main.ts`, as `npm start` runs it, logging on) on a
+ * `npm run soak`: the real server (`node dist/main.js` after `npm run build`, as `npm start` runs it, logging on) on a
  * PostgreSQL database of its own, under a mixed load for a configurable time, with a fault
  * injected half-way; then the invariants are checked in the database and a report printed.
  *
@@ -29,6 +29,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { loadConfig } from '../src/config.js';
+import { buildDist } from './lib/build.js';
 import { loadOrCreateDevIssuer } from '../src/dev-issuer/dev-issuer.js';
 
 const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -161,6 +162,7 @@ async function post(url: string, token: string | undefined, query: string, varia
 }
 
 async function main(): Promise<void> {
+  buildDist();
   const dbName = `soak_${randomBytes(4).toString('hex')}`;
   const admin = new pg.Client({ connectionString: ADMIN_URL });
   await admin.connect();
@@ -186,7 +188,7 @@ async function main(): Promise<void> {
 
   const logFile = path.join(dataDir, 'server.log');
   const log = openSync(logFile, 'w');
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: PROJECT_ROOT, env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', log, log] });
+  const child = spawn(process.execPath, ['dist/main.js'], { cwd: PROJECT_ROOT, env: { PATH: process.env['PATH'] ?? '', ...env }, stdio: ['ignore', log, log] });
   const url = `http://127.0.0.1:${port}`;
   const metricsUrl = `http://127.0.0.1:${metricsPort}`;
   const db = new pg.Client({ connectionString: databaseUrl.href });

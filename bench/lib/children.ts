@@ -8,6 +8,7 @@ import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } fr
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { compiledBenchScript } from './build.js';
 import { type ParentMessage, type ReadyMessage, type StatsMessage, type TokenSettings, type Variant, isChildMessage } from './protocol.js';
 
 export interface ServerProcess {
@@ -96,7 +97,7 @@ function procRssBytes(pid: number): number {
 }
 
 /**
- * The server exactly as `npm start` runs it: `src/main.ts` under tsx with the environment given
+ * The server exactly as `npm start` runs it: `node dist/main.js` (built by bench/lib/build.ts) with the environment given
  * (default settings otherwise), in `dataDir` (seeded by the caller beforehand), its stdout (the
  * logs) going to `dataDir/stdout.log` as a user's file or collector would take them. Ready when
  * it has recorded where it listens (`dataDir/dev-issuer.json`). Stats come from /proc (CPU, RSS; no heap, GC or statement
@@ -113,7 +114,7 @@ export async function startShipped(
   const logFile = path.join(dataDir, 'stdout.log');
   const out = openSync(logFile, 'w');
   const { NODE_OPTIONS: _unused, ...parentEnv } = process.env;
-  const child = spawn(process.execPath, ['--import', 'tsx', ...extraNodeArgs(), path.join(BENCH_DIR, '..', 'src', 'main.ts')], {
+  const child = spawn(process.execPath, [...extraNodeArgs(), 'dist/main.js'], {
     cwd: path.join(BENCH_DIR, '..'),
     env: { PATH: parentEnv['PATH'] ?? '', HOME: parentEnv['HOME'] ?? '', ...env },
     stdio: ['ignore', out, 'inherit'],
@@ -154,7 +155,7 @@ export async function startShipped(
 }
 
 /**
- * Forks `bench/<script>` (under tsx) with `args`, in a fresh data folder, and waits for its
+ * Forks `bench/<script>`, compiled (bench/lib/build.ts), with `args`, in a fresh data folder, and waits for its
  * `ready` message. The child's stderr is passed through; its stdout (the `listening` line) is
  * kept for error messages.
  */
@@ -166,8 +167,8 @@ export async function startServer(
 ): Promise<ServerProcess> {
   const { env = {}, timeoutMs = 90_000 } = options;
   const dataDir = options.dataDir ?? benchDataDir(name);
-  const child = fork(path.join(BENCH_DIR, script), [...args], {
-    execArgv: ['--import', 'tsx', ...(options.exposeGc ? ['--expose-gc'] : []), ...extraNodeArgs()],
+  const child = fork(compiledBenchScript(script), [...args], {
+    execArgv: [...(options.exposeGc ? ['--expose-gc'] : []), ...extraNodeArgs()],
     // NODE_ENV fixed: vanilla Apollo's defaults depend on it.
     env: { ...process.env, NODE_ENV: 'development', ...env, BENCH_DATA_DIR: dataDir, BENCH_OWN_DATA_DIR: '1' },
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],

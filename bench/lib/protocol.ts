@@ -13,7 +13,7 @@ export type Variant =
   | 'authn-only'
   /** The real product in process: `createServer(loadConfig(env))`, logs off (statement counts, memory, the layers' cost). */
   | 'project'
-  /** The server exactly as `npm start` runs it (src/main.ts, default settings, logs on to a file). */
+  /** The server exactly as `npm start` runs it (`node dist/main.js` after `npm run build`, default settings, logs on to a file). */
   | 'shipped'
   /** `shipped` with LOG_LEVEL=warn (no access log). */
   | 'shipped-warn'
