@@ -32,3 +32,6 @@ export function buildForBench(): void {
 export function compiledBenchScript(script: string): string {
   return path.join(BENCH_BUILD_DIR, 'bench', script.replace(/\.ts$/, '.js'));
 }
+
+// `tsx bench/lib/build.ts` (the bench scripts in package.json): build, then the script runs compiled.
+if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) buildForBench();

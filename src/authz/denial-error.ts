@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import { AppError, ErrorCode } from '../errors.js';
 import type { Denial } from './requirement.js';
 
@@ -18,18 +19,43 @@ export function denialChallengeDescription(reason: Exclude<Denial['reason'], 'no
   return CHALLENGE_DESCRIPTIONS[reason];
 }
 
+/** Denial errors kept for reuse: a bound on distinct (reason, scopes) combinations remembered. */
+const SHARED_DENIAL_ERRORS = 256;
+const sharedErrors = new LRUCache<string, AppError>({ max: SHARED_DENIAL_ERRORS });
+
+// Scope tokens never hold a space (RFC 6749 §3.3) nor a control character, so the key is unambiguous.
+const denialKey = (denial: Denial) =>
+  `${denial.reason}\u0000${denial.requiredScopes.join(' ')}\u0000${denial.missingScopes.join(' ')}\u0000${denial.acceptedScopeSets.map((set) => set.join(' ')).join('\u0001')}`;
+
 /**
  * The error a denied field resolves to: `UNAUTHENTICATED` without a token, `FORBIDDEN` otherwise,
  * with the scopes that were needed and the ones that are missing.
+ *
+ * One frozen error per distinct denial, shared by every request that meets it: the executor never
+ * changes the error a resolver throws (graphql-js and graphql-jit wrap it in an error of their own
+ * that carries the path and locations), and building a GraphQLError is most of what a denied field
+ * costs (Q4 of `npm run bench`).
  */
 export function denialError(denial: Denial): AppError {
+  const key = denialKey(denial);
+  let error = sharedErrors.get(key);
+  if (error === undefined) {
+    error = buildDenialError(denial);
+    sharedErrors.set(key, error);
+  }
+  return error;
+}
+
+function buildDenialError(denial: Denial): AppError {
   const detail: Record<string, unknown> = {
     reason: denial.reason,
-    requiredScopes: denial.requiredScopes,
-    missingScopes: denial.missingScopes,
+    requiredScopes: Object.freeze([...denial.requiredScopes]),
+    missingScopes: Object.freeze([...denial.missingScopes]),
   };
-  if (denial.acceptedScopeSets.length > 0) detail['acceptedScopeSets'] = denial.acceptedScopeSets;
+  if (denial.acceptedScopeSets.length > 0) detail['acceptedScopeSets'] = Object.freeze(denial.acceptedScopeSets.map((set) => Object.freeze([...set])));
   const code = denial.reason === 'no_token' ? ErrorCode.UNAUTHENTICATED : ErrorCode.FORBIDDEN;
   const message = denial.reason === 'insufficient_scope' ? `${MESSAGES[denial.reason]}: requires ${denial.requiredScopes.join(' ')}` : MESSAGES[denial.reason];
-  return new AppError(code, message, detail);
+  const error = new AppError(code, message, detail);
+  Object.freeze(error.extensions);
+  return Object.freeze(error);
 }
