@@ -2,17 +2,18 @@
  * The benchmark's servers run compiled JavaScript, as users run theirs: the project as `npm start`
  * starts it (`npm run build`, then `node dist/main.js`), and the peers and in-process variants
  * from `bench/` compiled the same way into `.bench-build/` (tsconfig.bench.json), so that no server
- * pays for the TypeScript loader (tsx's `keepNames` renames every closure it creates, 15–20 % of
- * a small request; docs/BENCHMARKS.md).
+ * pays for the TypeScript loader (15–20 % of a small request's CPU under tsx; docs/BENCHMARKS.md,
+ * "The compiled build").
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isEntryPoint } from '../../src/cli/cli-io.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** Where `bench/` and `src/` compile to; `.bench-build/bench/server-child.js` is forked. */
-export const BENCH_BUILD_DIR = path.join(ROOT, '.bench-build');
+const BENCH_BUILD_DIR = path.join(ROOT, '.bench-build');
 
 /** Builds `dist/` exactly as `npm start` does before it runs `node dist/main.js` (`npm run build`, incremental). */
 export function buildDist(): void {
@@ -34,4 +35,4 @@ export function compiledBenchScript(script: string): string {
 }
 
 // `tsx bench/lib/build.ts` (the bench scripts in package.json): build, then the script runs compiled.
-if (process.argv[1] !== undefined && fileURLToPath(import.meta.url) === path.resolve(process.argv[1])) buildForBench();
+if (isEntryPoint(import.meta.url)) buildForBench();
