@@ -70,7 +70,8 @@ function headers(token: string | undefined): Record<string, string> {
 
 /**
  * One GraphQL request with the server's token, its `data` returned; fails on anything but a 200
- * JSON answer, on errors unless `allowErrors`, and after 10 s.
+ * JSON answer, on errors or a missing `data` unless `allowErrors` (then `data` may be null), and
+ * after 10 s.
  */
 async function post(server: Server, body: { query: string; variables?: Record<string, unknown> }, allowErrors = false): Promise<Record<string, unknown> | null> {
   const response = await fetch(`http://127.0.0.1:${server.port}/graphql`, { method: 'POST', headers: headers(server.token), body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
@@ -81,7 +82,7 @@ async function post(server: Server, body: { query: string; variables?: Record<st
   } catch {
     result = undefined;
   }
-  if (!response.ok || result === undefined || (result.errors !== undefined && !allowErrors)) throw new Error(`${server.root}: ${response.status} ${text.slice(0, 300)}`);
+  if (!response.ok || result === undefined || (!allowErrors && (result.errors !== undefined || !result.data))) throw new Error(`${server.root}: ${response.status} ${text.slice(0, 300)}`);
   return result.data ?? null;
 }
 
