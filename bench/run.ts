@@ -37,8 +37,9 @@ import pg from 'pg';
 import { loadConfig } from '../src/config.js';
 import { type DevIssuer, loadOrCreateDevIssuer } from '../src/dev-issuer/dev-issuer.js';
 import { buildForBench } from './lib/build.js';
-import { type ServerProcess, benchDataDir, killAllNow, startServer, startShipped, stopAll } from './lib/children.js';
-import { PROJECT_ROOT, benchEnv, openDatabase, tokenSettings } from './lib/servers.js';
+import { type ServerProcess, benchDataDir, killAllNow, startServer, stopAll } from './lib/children.js';
+import { startSeededShipped } from './lib/shipped.js';
+import { PROJECT_ROOT, benchEnv, tokenSettings } from './lib/servers.js';
 import { CellError, type RawRun, drive, requestOnce, summarize } from './lib/load.js';
 import type { TokenSettings, Variant } from './lib/protocol.js';
 import { type Credentials, type Operation, Q1, Q2, QUERIES, manyDocuments, manyUsersQ2, ordersQuery } from './lib/queries.js';
@@ -222,12 +223,12 @@ async function main(): Promise<number> {
 
   // PostgreSQL's seed first and alone: the SQLite seeds below run in this process too and block its
   // event loop for seconds at a time, long enough for the PostgreSQL client's timeouts to fire.
-  const shippedPg = pgUrl === undefined ? undefined : await startShippedServer('shipped-pg', 'shipped-pg', shared, { DATABASE_URL: pgUrl });
+  const shippedPg = pgUrl === undefined ? undefined : await startSeededShipped('shipped-pg', 'shipped-pg', shared, { DATABASE_URL: pgUrl });
   const [apollo, mercurius, shipped, shippedWarn, authnOnly, project, projectFresh, cluster] = await Promise.all([
     startServer('apollo', 'server-child.ts', ['apollo'], { env: peerEnv, timeoutMs: 180_000 }),
     startServer('mercurius', 'server-child.ts', ['mercurius'], { env: peerEnv, timeoutMs: 180_000 }),
-    startShippedServer('shipped', 'shipped', shared, {}),
-    startShippedServer('shipped-warn', 'shipped-warn', shared, { LOG_LEVEL: 'warn' }),
+    startSeededShipped('shipped', 'shipped', shared, {}),
+    startSeededShipped('shipped-warn', 'shipped-warn', shared, { LOG_LEVEL: 'warn' }),
     startServer('authn-only', 'server-child.ts', ['authn-only'], { timeoutMs: 180_000 }),
     startServer('project', 'server-child.ts', ['project'], { timeoutMs: 180_000 }),
     startServer('project-memory', 'server-child.ts', ['project'], { exposeGc: true, timeoutMs: 180_000 }),
@@ -383,17 +384,6 @@ async function createPgDatabase(): Promise<string | undefined> {
   const url = new URL(admin);
   url.pathname = `/${name}`;
   return url.href;
-}
-
-/** Seeds a data folder (and database) the way the other servers' are, then starts dist/main.js on it. */
-async function startShippedServer(name: string, variant: Variant, tokens: TokenSettings, env: Record<string, string>): Promise<ServerProcess> {
-  const dataDir = benchDataDir(name);
-  const { LOG_LEVEL: _silent, ...defaults } = benchEnv(dataDir);
-  const serverEnv = { ...defaults, DEV_ISSUER_KEY_FILE: tokens.keyFile, ...env };
-  const config = loadConfig(serverEnv, PROJECT_ROOT);
-  // The many users only where the workloads run (SQLite): seeding them on PostgreSQL takes minutes.
-  await (await openDatabase(config.database, tokens.issuer, { manyUsers: config.database.kind === 'sqlite' })).close();
-  return startShipped(name, variant, dataDir, serverEnv, tokens);
 }
 
 async function runCleanups(): Promise<void> {

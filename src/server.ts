@@ -26,6 +26,7 @@ import { landingPagePlugin } from './graphql/landing-page.js';
 import { type PersistedDocumentsSetup, setUpPersistedDocuments } from './graphql/persisted-documents-setup.js';
 import { publicResponseCachePlugin } from './graphql/public-response-cache.js';
 import { buildSchema } from './graphql/schema.js';
+import { accessLogDenials } from './http/access-log.js';
 import { authenticatedContext } from './http/authenticated-context.js';
 import { type AuthenticationSetup, setUpAuthentication } from './http/authentication-setup.js';
 import { developmentIssuerRoutes } from './http/development-issuer-routes.js';
@@ -270,7 +271,7 @@ async function registerRoutes(
   // One key for the process: without CURSOR_SECRET (never in production) a random one.
   const cursors = createCursorCodec(config.cursorSecret);
   const build = requestContextBuilder({ db: database.db, index, mode: config.authorization.mode, products, cursors, changes });
-  const context = authenticatedContext(authentication, build, { metrics: parts.metrics, ...(telemetry ? { observerOf: telemetry.observerOf } : {}) });
+  const context = authenticatedContext(authentication, build, { metrics: parts.metrics, denialsOf: accessLogDenials(config.accessLog), ...(telemetry ? { observerOf: telemetry.observerOf } : {}) });
   await app.register(graphqlRoute, { apollo, context, limits: { batchMax: config.graphql.batchMax, maxTokens: config.limits.maxTokens }, http: config.http, ...(telemetry ? { telemetry } : {}) });
   await app.register(protectedResourceMetadataRoutes, {
     resource: config.auth.audience,

@@ -86,7 +86,21 @@ const CLOCK_TICKS_PER_SEC = 100; // getconf CLK_TCK on Linux
 
 /** CPU time (user + system) of a process from /proc, microseconds. */
 function procCpuMicros(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return threadStatMicros(`/proc/${pid}/stat`);
+}
+
+/**
+ * CPU time (user + system) of a process's main thread (its JavaScript) and of all its other
+ * threads together (libuv's pool, where crypto and file work run, V8's GC and compiler threads),
+ * microseconds, from /proc/<pid>/task (Linux).
+ */
+export function threadCpuMicros(pid: number): { readonly main: number; readonly others: number } {
+  const main = threadStatMicros(`/proc/${pid}/task/${pid}/stat`);
+  return { main, others: procCpuMicros(pid) - main };
+}
+
+function threadStatMicros(file: string): number {
+  const stat = readFileSync(file, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS_PER_SEC;
 }

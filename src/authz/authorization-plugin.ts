@@ -7,7 +7,7 @@ import { denialChallengeDescription } from './denial-error.js';
 import type { AuthorizationMode } from '../config.js';
 import type { AuthorizationContext } from './field-guard.js';
 import { OperationAnalyzer } from './operation-analyzer.js';
-import { decideOperation, rejectionErrors } from './operation-decision.js';
+import { type DenialSink, decideOperation, rejectionErrors } from './operation-decision.js';
 import type { OperationPlan } from './operation-plan.js';
 import { PlanCache } from './plan-cache.js';
 import { evaluate } from './requirement.js';
@@ -29,6 +29,8 @@ export interface AuthorizationPluginOptions {
 interface PluginContext extends AuthorizationContext {
   readonly requestId: string;
   readonly log: Logger;
+  /** Where the request's denials are written (its access line), if anywhere but their own lines. */
+  readonly denials?: DenialSink | undefined;
 }
 
 /**
@@ -54,7 +56,7 @@ export function authorizationPlugin(options: AuthorizationPluginOptions): Apollo
       if (analysed === undefined) return null;
       const { analysis } = analysed;
       const span = tracer.startSpan('authorization.plan');
-      const { plan, reject } = decideOperation({ analysis, principal: contextValue.principal, guard: contextValue.guard, mode, log: contextValue.log, cache });
+      const { plan, reject } = decideOperation({ analysis, principal: contextValue.principal, guard: contextValue.guard, mode, log: contextValue.log, cache, denials: contextValue.denials });
       const outcome = plan.denied.length === 0 ? 'allowed' : reject ? 'rejected' : 'filtered';
       span.setAttribute('authz.outcome', outcome).end();
       metrics.authorization(outcome, outcome === 'allowed' ? [] : [...new Set(plan.denied.flatMap((d) => d.denial.missingScopes))]);

@@ -19,10 +19,49 @@ export interface OperationDecision {
   readonly reject: boolean;
 }
 
+/** One denied field as the logs give it. */
+export interface LoggedDenial {
+  readonly path: string;
+  readonly field: string;
+  readonly reason: string;
+  readonly missingScopes: readonly string[];
+}
+
+/** The denials of one decided operation, for a line that carries them (the access line). */
+export interface DenialRecord {
+  /** `dry-run`: what would have been denied; nothing was. */
+  readonly dryRun: boolean;
+  /** The plan's listed denied fields. */
+  readonly fields: readonly LoggedDenial[];
+  /** Denied fields beyond those listed. */
+  readonly unlisted: number;
+}
+
+/**
+ * Where an operation's denials go instead of lines of their own: returns true when it takes them
+ * (the request's access line will write them), false to have them logged as before.
+ */
+export type DenialSink = (record: DenialRecord) => boolean;
+
+// One record per plan (plans are cached and shared, and so are their records); frozen, never changed.
+const records = new WeakMap<OperationPlan, DenialRecord>();
+
+/** The plan's denials as a frozen {@link DenialRecord} (built once per plan and mode). */
+export function denialRecord(plan: OperationPlan, mode: AuthorizationMode): DenialRecord {
+  const dryRun = mode === 'dry-run';
+  const known = records.get(plan);
+  if (known !== undefined && known.dryRun === dryRun) return known;
+  const fields = plan.denied.map((d) => Object.freeze({ path: d.path, field: d.coordinate, reason: d.denial.reason, missingScopes: Object.freeze([...d.denial.missingScopes]) }));
+  const record: DenialRecord = Object.freeze({ dryRun, fields: Object.freeze(fields), unlisted: plan.deniedUnlisted });
+  records.set(plan, record);
+  return record;
+}
+
 /**
  * Decides an analysed operation for the guard's caller (the HTTP plugin and the WebSocket
- * subscriptions use exactly this): plans it (through `cache` when given), logs every denial, and
- * says whether the operation is rejected whole.
+ * subscriptions use exactly this): plans it (through `cache` when given), reports every denial
+ * (to `denials` when it takes them, else as one log line per denied field), and says whether the
+ * operation is rejected whole.
  */
 export function decideOperation(input: {
   readonly analysis: OperationAnalysis;
@@ -31,12 +70,14 @@ export function decideOperation(input: {
   readonly mode: AuthorizationMode;
   readonly log: Logger;
   readonly cache?: PlanCache;
+  /** Takes the denials for the request's access line; without it (or when it declines) each is logged on its own line. */
+  readonly denials?: DenialSink | undefined;
 }): OperationDecision {
   const { analysis, principal, guard, mode, log } = input;
   const compute = () => planAnalysedOperation(analysis, guard);
   const plan = input.cache ? input.cache.getOrCompute(analysis, principal, compute) : compute();
   if (plan.denied.length === 0) return { plan, reject: false };
-  logDenials(log, principal, plan, mode);
+  if (input.denials === undefined || !input.denials(denialRecord(plan, mode))) logDenials(log, principal, plan, mode);
   if (mode === 'dry-run') return { plan, reject: false };
   const deniedRoots = plan.rootFields.filter((r) => !r.decision.allowed);
   const reject =

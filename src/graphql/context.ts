@@ -3,6 +3,7 @@ import type { Principal } from '../auth/principal.js';
 import type { AuthorizationIndex } from '../authz/authorization-index.js';
 import { type AuthorizationContext, FieldGuard } from '../authz/field-guard.js';
 import type { AuthorizationMode } from '../config.js';
+import type { DenialSink } from '../authz/operation-decision.js';
 import type { ChangeFeed } from '../db/change-feed.js';
 import type { DatabaseSchema } from '../db/database-schema.js';
 import type { ProductRowCache } from '../domain/catalog/product-row-cache.js';
@@ -27,6 +28,8 @@ export interface RequestContext extends AuthorizationContext {
   readonly observer: RequestObserver;
   /** On a WebSocket connection: where subscriptions get their events. Absent over HTTP. */
   readonly live?: LiveEvents;
+  /** Over HTTP with the access log on: takes the operation's denials for the request's one access line. */
+  readonly denials?: DenialSink | undefined;
 }
 
 /** What a subscription's event stream needs from its connection. */
@@ -56,13 +59,15 @@ export interface RequestContextInput {
   readonly live?: LiveEvents;
   /** Default: {@link NO_OBSERVER}. */
   readonly observer?: RequestObserver;
+  /** Where the request's denials go instead of lines of their own (its access line). */
+  readonly denials?: DenialSink | undefined;
 }
 
 /** What a server keeps for every request's context, made once at start-up. */
 export type ServerContextParts = Pick<RequestContextInput, 'db' | 'index' | 'mode' | 'products' | 'cursors' | 'changes'>;
 
 /** What one request brings: who calls, its logger, and over WebSocket its event source. */
-export type ContextRequest = Pick<RequestContextInput, 'requestId' | 'principal' | 'log' | 'live' | 'observer'>;
+export type ContextRequest = Pick<RequestContextInput, 'requestId' | 'principal' | 'log' | 'live' | 'observer' | 'denials'>;
 
 /**
  * A server's context function: each request's context from that request and the server's parts.
@@ -72,7 +77,7 @@ export type ContextRequest = Pick<RequestContextInput, 'requestId' | 'principal'
 export function requestContextBuilder(parts: ServerContextParts): (request: ContextRequest) => RequestContext {
   const { db, index, mode, products, cursors, changes } = parts;
   return (request) =>
-    createRequestContext({ requestId: request.requestId, principal: request.principal, log: request.log, live: request.live, observer: request.observer, db, index, mode, products, cursors, changes });
+    createRequestContext({ requestId: request.requestId, principal: request.principal, log: request.log, live: request.live, observer: request.observer, denials: request.denials, db, index, mode, products, cursors, changes });
 }
 
 /** Builds the immutable context of one request: fresh DataLoaders, decisions for this principal. */
@@ -86,5 +91,6 @@ export function createRequestContext(input: RequestContextInput): RequestContext
     log: input.log,
     observer: input.observer ?? NO_OBSERVER,
     live: input.live,
+    denials: input.denials,
   });
 }

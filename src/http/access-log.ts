@@ -1,12 +1,39 @@
-import type { FastifyReply, FastifyRequest, onResponseAsyncHookHandler } from 'fastify';
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction, onResponseHookHandler } from 'fastify';
 import type { Principal } from '../auth/principal.js';
+import type { DenialRecord, DenialSink } from '../authz/operation-decision.js';
 import type { AccessLogSettings } from '../config.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** Who the request authenticated as, once known (for the access log); undefined before or without authentication. */
     principal: Principal | undefined;
+    /** The denials of the request's operations (one per operation of a batch that had any), for its access line. */
+    denials: DenialRecord[] | undefined;
   }
+}
+
+/** Levels at or above `info`, where the per-field denial lines are written: only an access line at one of them may carry the denials instead. */
+const CARRIES_DENIALS = new Set(['info', 'warn', 'error', 'fatal']);
+
+type LevelCheck = { isLevelEnabled?: (level: string) => boolean };
+
+/**
+ * Each request's {@link DenialSink} for the authorization layer, when the access line carries the
+ * denials (one line per request instead of one more per denied field): the access log is on at
+ * `info` or above. Per request the sink takes them only when the line will be written at the
+ * logger's level; otherwise (and over WebSocket, where there is no access line) each denial gets
+ * its `authz.denied` line as before. Undefined when no access line ever carries them.
+ */
+export function accessLogDenials(settings: AccessLogSettings): ((request: FastifyRequest) => DenialSink | undefined) | undefined {
+  const { level } = settings;
+  if (level === 'off' || !CARRIES_DENIALS.has(level)) return undefined;
+  return (request) => {
+    if ((request.log as LevelCheck).isLevelEnabled?.(level) === false) return undefined;
+    return (record) => {
+      (request.denials ??= []).push(record);
+      return true;
+    };
+  };
 }
 
 /** Longest path written; longer ones are cut (a path is the client's to choose). */
@@ -22,7 +49,7 @@ const NAMED_OPERATION = /^\s*(?:query|mutation|subscription)\s+([_A-Za-z][_0-9A-
  * without its query string: RFC 6750 §2.3 allows `access_token` there, and nothing from a
  * credential is ever logged.
  */
-export function accessLogHook(settings: AccessLogSettings): onResponseAsyncHookHandler | undefined {
+export function accessLogHook(settings: AccessLogSettings): onResponseHookHandler | undefined {
   const { level } = settings;
   if (level === 'off') return undefined;
   const has = new Set(settings.fields);
@@ -33,9 +60,13 @@ export function accessLogHook(settings: AccessLogSettings): onResponseAsyncHookH
   const operation = has.has('operation');
   const subject = has.has('subject');
   const clientId = has.has('clientId');
-  return async (request: FastifyRequest, reply: FastifyReply) => {
+  // A callback hook, not an async one: no promise per request.
+  return (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => {
     // Nothing built for a line the level would drop (Fastify's silent logger has no such check: it drops everything cheaply).
-    if ((request.log as { isLevelEnabled?: (l: string) => boolean }).isLevelEnabled?.(level) === false) return;
+    if ((request.log as LevelCheck).isLevelEnabled?.(level) === false) {
+      done();
+      return;
+    }
     const line: Record<string, unknown> = {};
     if (method) line['method'] = request.method;
     if (path) line['path'] = pathOf(request.url);
@@ -50,8 +81,22 @@ export function accessLogHook(settings: AccessLogSettings): onResponseAsyncHookH
       if (subject) line['subject'] = principal.subject;
       if (clientId && principal.clientId !== undefined) line['clientId'] = principal.clientId;
     }
+    const denials = request.denials;
+    if (denials !== undefined) writeDenials(line, denials);
     request.log[level](line, 'request');
+    done();
   };
+}
+
+/** The denials on the access line: `denied` (in dry-run `wouldDeny`), the listed fields of every operation, and how many more were not listed. */
+function writeDenials(line: Record<string, unknown>, denials: readonly DenialRecord[]): void {
+  const first = denials[0]!;
+  const fields = denials.length === 1 ? first.fields : denials.flatMap((d) => d.fields);
+  let unlisted = 0;
+  for (const d of denials) unlisted += d.unlisted;
+  const key = first.dryRun ? 'wouldDeny' : 'denied';
+  line[key] = fields;
+  if (unlisted > 0) line[`${key}Unlisted`] = unlisted;
 }
 
 function pathOf(url: string): string {

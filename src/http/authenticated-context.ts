@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { Principal } from '../auth/principal.js';
+import type { DenialSink } from '../authz/operation-decision.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../lib/metrics.js';
 import type { RequestObserver } from '../lib/request-observer.js';
@@ -14,6 +15,8 @@ export interface AuthenticatedRequest {
   readonly log: Logger;
   /** The request's metric and span, when the server keeps them. */
   readonly observer?: RequestObserver;
+  /** Takes the operation's denials for the request's access line, when that line is written. */
+  readonly denials?: DenialSink | undefined;
 }
 
 /**
@@ -24,7 +27,12 @@ export interface AuthenticatedRequest {
 export function authenticatedContext<TContext>(
   authentication: Pick<AuthenticationSetup, 'verifier' | 'challenges' | 'dpop'>,
   build: (request: AuthenticatedRequest) => TContext,
-  telemetry: { readonly metrics?: Metrics; readonly observerOf?: (request: FastifyRequest) => RequestObserver | undefined } = {},
+  telemetry: {
+    readonly metrics?: Metrics;
+    readonly observerOf?: (request: FastifyRequest) => RequestObserver | undefined;
+    /** The request's denial sink ({@link accessLogDenials}): its access line carries the denials. */
+    readonly denialsOf?: ((request: FastifyRequest) => DenialSink | undefined) | undefined;
+  } = {},
 ): (request: FastifyRequest) => Promise<TContext> {
   const { verifier, challenges, dpop } = authentication;
   return async (request) => {
@@ -40,6 +48,6 @@ export function authenticatedContext<TContext>(
     const principal = await authenticate(credentials, verifier, challenges, log, dpop, telemetry.metrics);
     request.principal = principal; // for the access log (subject, client id)
     const observer = telemetry.observerOf?.(request);
-    return build({ requestId: String(request.id), principal, log, observer });
+    return build({ requestId: String(request.id), principal, log, observer, denials: telemetry.denialsOf?.(request) });
   };
 }

@@ -31,6 +31,7 @@ export function createFastifyApp(config: Pick<Config, 'logLevel' | 'http' | 'acc
   // pino's Logger is Fastify's logger type; Fastify's typings only want it spelled as the base.
   const app: FastifyInstance = logger === undefined ? Fastify({ ...options, loggerInstance: createProcessLogger(config.logLevel) as FastifyBaseLogger }) : Fastify({ ...options, logger });
   app.decorateRequest('principal', undefined);
+  app.decorateRequest('denials', undefined);
   const hook = accessLogHook(config.accessLog);
   if (hook !== undefined) app.addHook('onResponse', hook);
   app.addHook('onClose', async () => {

@@ -98,3 +98,67 @@ describe('access log settings', () => {
     }
   });
 });
+
+describe('access log, denied fields', () => {
+  type Env = Record<string, string>;
+  const ME = '{ me { displayName email } }';
+  const denialLines = (lines: Line[]) => lines.filter((l) => l['event'] === 'authz.denied' || l['event'] === 'authz.would_deny');
+
+  /** Lines logged for `bodies` sent by alice with only `read:profile`, the server started with `env` and a logger at `level`. */
+  async function logged(env: Env, bodies: readonly unknown[], level = 'info'): Promise<Line[]> {
+    const lines: Line[] = [];
+    const server = await startHttpServer(env, { logger: { level, stream: { write: (line) => void lines.push(JSON.parse(line) as Line) } } });
+    try {
+      const token = await server.devIssuer!.sign({ sub: 'alice', scope: 'read:profile', clientId: 'shop-app' });
+      for (const body of bodies) {
+        const response = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+        expect(response.status).toBe(200);
+        await response.text();
+      }
+    } finally {
+      await server.close();
+    }
+    return lines;
+  }
+
+  it('writes one line for a request with a denied field: the access line lists the denial, no line of its own', async () => {
+    const lines = await logged({}, [{ query: ME }]);
+    expect(denialLines(lines)).toEqual([]);
+    const access = accessLines(lines);
+    expect(access).toHaveLength(1);
+    expect(access[0]).toMatchObject({ status: 200, subject: 'alice', clientId: 'shop-app', denied: [{ path: 'me.email', field: 'Profile.email', reason: 'insufficient_scope', missingScopes: ['read:email'] }] });
+    expect(access[0]).not.toHaveProperty('deniedUnlisted');
+  });
+
+  it('lists the denials of every operation of a batch on the one line', async () => {
+    const lines = await logged({ GRAPHQL_BATCH_MAX: '5' }, [[{ query: ME }, { query: '{ me { displayName } }' }, { query: '{ me { email } }' }]]);
+    expect(denialLines(lines)).toEqual([]);
+    const access = accessLines(lines);
+    expect(access).toHaveLength(1);
+    expect((access[0]!['denied'] as Line[]).map((d) => d['path'])).toEqual(['me.email', 'me.email']);
+  });
+
+  it('writes nothing about denials on a request without any', async () => {
+    const access = accessLines(await logged({}, [{ query: '{ me { displayName } }' }]));
+    expect(access).toHaveLength(1);
+    expect(access[0]).not.toHaveProperty('denied');
+  });
+
+  it('names what dry-run would have denied as wouldDeny', async () => {
+    const lines = await logged({ AUTHZ_MODE: 'dry-run' }, [{ query: ME }]);
+    expect(denialLines(lines)).toEqual([]);
+    expect(accessLines(lines)[0]).toMatchObject({ wouldDeny: [{ path: 'me.email', missingScopes: ['read:email'] }] });
+    expect(accessLines(lines)[0]).not.toHaveProperty('denied');
+  });
+
+  // Denials are never lost: without an access line at info or above that is written, each keeps its own line.
+  it.each([
+    ['ACCESS_LOG_LEVEL=off', { ACCESS_LOG_LEVEL: 'off' }, 'info'],
+    ['an access line at debug', { ACCESS_LOG_LEVEL: 'debug' }, 'debug'],
+    ['an access line at debug, the logger at info', { ACCESS_LOG_LEVEL: 'debug' }, 'info'],
+  ])('logs each denial on its own authz.denied line with %s', async (_name, env: Env, level) => {
+    const lines = await logged(env, [{ query: ME }], level);
+    expect(denialLines(lines)).toEqual([expect.objectContaining({ event: 'authz.denied', subject: 'alice', path: 'me.email', missingScopes: ['read:email'] })]);
+    for (const line of accessLines(lines)) expect(line).not.toHaveProperty('denied');
+  });
+});

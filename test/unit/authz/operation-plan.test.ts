@@ -104,3 +104,25 @@ describe('operation plan (decided before execution)', () => {
     expect(q.rootFields[0]?.decision.allowed).toBe(false);
   });
 });
+
+describe('denial record (what the access line carries)', () => {
+  it('lists the denied fields once per plan, frozen, and counts the unlisted', async () => {
+    const { denialRecord } = await import('../../../src/authz/operation-decision.js');
+    const p = plan('{ order(id: 1) { id } me { name } products { name } }', principal([]));
+    const record = denialRecord(p, 'filter');
+    expect(record).toEqual({
+      dryRun: false,
+      fields: [
+        { path: 'order', field: 'Query.order', reason: 'insufficient_scope', missingScopes: ['read:orders'] },
+        { path: 'me', field: 'Query.me', reason: 'insufficient_scope', missingScopes: ['read:profile'] },
+      ],
+      unlisted: 0,
+    });
+    expect(Object.isFrozen(record) && Object.isFrozen(record.fields) && Object.isFrozen(record.fields[0]) && Object.isFrozen(record.fields[0]!.missingScopes)).toBe(true);
+    expect(denialRecord(p, 'filter')).toBe(record);
+    expect(denialRecord(p, 'dry-run')).toMatchObject({ dryRun: true, fields: record.fields });
+    const many = plan(`{ ${Array.from({ length: 105 }, (_, i) => `o${i}: order(id: ${i}) { id }`).join(' ')} }`, principal([]));
+    expect(denialRecord(many, 'filter')).toMatchObject({ unlisted: 5 });
+    expect(denialRecord(many, 'filter').fields).toHaveLength(100);
+  });
+});
