@@ -17,10 +17,11 @@
  * token's user places through `placeOrder` before the rounds, e.g. 20 for Q2; the token then
  * needs `write:orders`), ALLOW_ERRORS (1: a 200 answer with errors counts, as Q4's does). Prints, per checkout, req/s and the server's CPU
  * time per response (from /proc, Linux), median and range of the rounds. Figures are printed,
- * never asserted.
+ * never asserted. Each server's stdout (its logs) goes to a file in its data folder, as a user's
+ * file or log collector would take it (`npm run bench` does the same).
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -120,7 +121,9 @@ async function start({ root, entry }: { root: string; entry: string }, port: num
   const env = { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, ...serverEnv };
   if (entry.startsWith('dist/')) execFileSync('npm', ['run', '-s', 'build'], { cwd: root, stdio: 'inherit' });
   const loader = entry.endsWith('.ts') ? ['--import', 'tsx'] : [];
-  const child = spawn(process.execPath, [...nodeArgs.map((arg) => arg.replace('%i', String(port))), ...loader, entry], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const logFile = openSync(path.join(dataDir, 'stdout.log'), 'w');
+  const child = spawn(process.execPath, [...nodeArgs.map((arg) => arg.replace('%i', String(port))), ...loader, entry], { cwd: root, env, stdio: ['ignore', logFile, 'inherit'] });
+  closeSync(logFile); // the child has its own copy
   const deadline = Date.now() + 60_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${root}: the server exited (${child.exitCode})`);

@@ -23,14 +23,25 @@ export const silentLogger: Logger = {
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 /**
- * The server process's logger: JSON lines on stdout through pino's asynchronous destination, so
- * a request never waits for a `write(2)` of its log lines (written synchronously to a pipe, the
- * two lines Fastify used to write per request cost about 25 µs, a third of a one-field query).
- * Lines still in memory are written on process exit (pino registers that) and by
- * {@link flushLogsSync} on a fatal error and on close.
+ * The server process's logger: JSON lines on stdout, written by a pino transport in a worker
+ * thread (`pino/file` to fd 1). The request's thread only serializes a line and copies it into
+ * the transport's shared buffer; the `write(2)` calls and their completions happen on the
+ * worker. With pino's asynchronous destination on the main thread instead, every line cost the
+ * main thread a round trip through libuv's pool (about 20–30 µs per request on this project's
+ * bench machine, docs/BENCHMARKS.md "Access log through a worker transport"); written
+ * synchronously, the syscall itself. Lines still buffered are written on process exit (pino
+ * registers that) and by {@link flushLogsSync} on a fatal error and on close. Should the worker
+ * fail (it cannot write stdout), the server keeps serving and says so once on stderr.
  */
 export function createProcessLogger(level: LogLevel): PinoLogger {
-  return pino({ level }, pino.destination({ dest: 1, sync: false }));
+  const destination = pino.transport({ target: 'pino/file', options: { destination: 1 } });
+  let reported = false;
+  destination.on('error', (error: unknown) => {
+    if (reported) return;
+    reported = true;
+    process.stderr.write(`log output failed, lines are being lost: ${error instanceof Error ? error.message : String(error)}\n`);
+  });
+  return pino({ level }, destination);
 }
 
 /**
