@@ -138,6 +138,18 @@ describe('access log, denied fields', () => {
     expect((access[0]!['denied'] as Line[]).map((d) => d['path'])).toEqual(['me.email', 'me.email']);
   });
 
+  it('lists at most 100 denied fields of an operation and counts the rest as deniedUnlisted', async () => {
+    const aliases = Array.from({ length: 103 }, (_, i) => `e${i}: email`).join(' ');
+    const lines = await logged({ GRAPHQL_MAX_ALIASES: '200' }, [{ query: `{ me { displayName ${aliases} } }` }]);
+    expect(denialLines(lines)).toEqual([]);
+    const access = accessLines(lines);
+    expect(access).toHaveLength(1);
+    const denied = access[0]!['denied'] as Line[];
+    expect(denied).toHaveLength(100);
+    expect(denied[0]).toMatchObject({ path: 'me.e0', field: 'Profile.email', missingScopes: ['read:email'] });
+    expect(access[0]!['deniedUnlisted']).toBe(3);
+  });
+
   it('writes nothing about denials on a request without any', async () => {
     const access = accessLines(await logged({}, [{ query: '{ me { displayName } }' }]));
     expect(access).toHaveLength(1);
