@@ -26,10 +26,11 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' |
  * The server process's logger: JSON lines on stdout, written by a pino transport in a worker
  * thread (`pino/file` to fd 1). The request's thread only serializes a line and copies it into
  * the transport's shared buffer; the `write(2)` calls and their completions happen on the
- * worker. With pino's asynchronous destination on the main thread instead, every line cost the
- * main thread a round trip through libuv's pool (about 20–30 µs per request on this project's
- * bench machine, docs/BENCHMARKS.md "Access log through a worker transport"); written
- * synchronously, the syscall itself. Lines still buffered are written on process exit (pino
+ * worker. With pino's asynchronous destination on the main thread instead (its writes run on
+ * libuv's pool and their completions come back to the main thread), the access line cost the
+ * main thread 20–30 µs per request on this project's bench machine with stdout a file, though
+ * not with stdout `/dev/null` (docs/BENCHMARKS.md "Access log through a worker transport"); the
+ * exact cause is not proven. Lines still buffered are written on process exit (pino
  * registers that) and by {@link flushLogsSync} on a fatal error and on close. Should the worker
  * fail (it cannot write stdout), the server keeps serving and says so once on stderr.
  */
