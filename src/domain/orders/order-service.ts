@@ -1,5 +1,6 @@
+import type { Transaction } from 'kysely';
 import type { Principal, UserPrincipal } from '../../auth/principal.js';
-import type { OrderItemRow, OrderRow, OrderStatus } from '../../db/database-schema.js';
+import type { DatabaseSchema, OrderItemRow, OrderRow, OrderStatus } from '../../db/database-schema.js';
 import { isUniqueViolation } from '../../db/database-errors.js';
 import { isTransientTransactionError, retryTransaction } from '../../db/retry-transaction.js';
 import { BadUserInputError, ConflictError, ForbiddenError, NotFoundError } from '../../errors.js';
@@ -226,6 +227,38 @@ export async function updateOrderStatus(
   return moveOrder(deps, order, [order.status], status);
 }
 
+/** Attempts at the conditional update when the order keeps moving between statuses the move accepts. */
+const MOVE_ATTEMPTS = 3;
+
+/**
+ * The conditional update of {@link moveOrder}, and the status the row had when it was made (the
+ * `previousStatus` its change reports). It is conditional on the one status the row is known to
+ * have: first the one the request read; when the order has moved since to another status in
+ * `expected` (a cancel accepts PENDING and PAID), the one read again in this transaction. A
+ * missing order is NotFoundError; a status the move is illegal from, ILLEGAL_TRANSITION; a legal
+ * one it was not made for, CONCURRENT_UPDATE.
+ */
+async function updateFromCurrentStatus(
+  trx: Transaction<DatabaseSchema>,
+  order: OrderView,
+  expected: readonly OrderStatus[],
+  to: OrderStatus,
+  now: string,
+): Promise<{ row: OrderView; from: OrderStatus }> {
+  let from = order.status;
+  for (let attempt = 1; ; attempt++) {
+    const row = await updateOrderStatusIf(trx, order.id, [from], to, now);
+    if (row !== undefined) return { row, from };
+    const current = await findOrderStatus(trx, order.id);
+    if (current === undefined) throw new NotFoundError('Order');
+    assertTransition(current, to);
+    if (current === from || !expected.includes(current) || attempt === MOVE_ATTEMPTS) {
+      throw new ConflictError('CONCURRENT_UPDATE', `The order changed to ${current} meanwhile; try again`, { from: current, to });
+    }
+    from = current;
+  }
+}
+
 async function moveOrder(
   deps: RequestDeps,
   order: OrderView,
@@ -236,20 +269,11 @@ async function moveOrder(
   const now = timestamp(deps);
   const byProduct = [...restock].sort((a, b) => a.product_id - b.product_id);
   const updated = await retryingContention(() => writeTransaction(deps, async (trx, publish) => {
-    const row = await updateOrderStatusIf(trx, order.id, expected, to, now);
-    if (row === undefined) {
-      const current = await findOrderStatus(trx, order.id);
-      if (current === undefined) throw new NotFoundError('Order');
-      assertTransition(current, to);
-      throw new ConflictError('CONCURRENT_UPDATE', `The order changed to ${current} meanwhile; try again`, {
-        from: current,
-        to,
-      });
-    }
+    const { row, from } = await updateFromCurrentStatus(trx, order, expected, to, now);
     // Same lock order as placeOrder: the order row first, then every product by ascending id.
     await lockProducts(trx, byProduct.map((item) => item.product_id));
     for (const item of byProduct) await returnStock(trx, item.product_id, item.quantity, now);
-    await publish({ kind: 'order', order: row, previousStatus: order.status });
+    await publish({ kind: 'order', order: row, previousStatus: from });
     for (const item of byProduct) await publish({ kind: 'product', productId: item.product_id });
     return row;
   }));

@@ -6,7 +6,9 @@ import { ORDER_STATUSES } from '../../../src/domain/orders/order-status.js';
 import { Scopes } from '../../../src/domain/granted-scopes.js';
 import { databaseTargets, openTestDatabase, type TestDatabase } from '../../fixtures/databases.js';
 import { clientPrincipal, userPrincipal } from '../../fixtures/principals.js';
-import { rejection, requestDeps, setStock, stockOf } from '../../fixtures/domain.js';
+import { rejection, requestDeps, setStock, stockOf, testCursors } from '../../fixtures/domain.js';
+import type { ChangeFeed } from '../../../src/db/change-feed.js';
+import { createRequestDeps } from '../../../src/domain/request-deps.js';
 
 const LEGAL = new Set(['PENDING>PAID', 'PAID>SHIPPED', 'SHIPPED>DELIVERED', 'PENDING>CANCELLED', 'PAID>CANCELLED']);
 // The shortest legal path from PENDING to each status, used to set orders up.
@@ -45,6 +47,25 @@ describe.each(databaseTargets())('order lifecycle on $name', (target) => {
       const cancelled = await cancelOrder(requestDeps(database.db), owner, orderId);
       expect(cancelled).toMatchObject({ id: orderId, status: 'CANCELLED' });
       expect(await stockOf(database.db, PRODUCT)).toBe(stock + 4);
+    });
+
+    it('publishes the status the order had when it was cancelled, even when it changed after the cancel read it', async () => {
+      const orderId = await orderIn('PENDING');
+      const published: object[] = [];
+      const changes: ChangeFeed = {
+        kind: 'local',
+        transaction: (db, work) => db.transaction().execute((trx) => work(trx, async (message) => void published.push(message))),
+        listen: () => () => undefined,
+        ready: async () => undefined,
+        close: async () => undefined,
+      };
+      const deps = createRequestDeps(database.db, { cursors: testCursors, changes });
+      // The cancel's request read the order while it was PENDING; an admin then marks it PAID.
+      expect(await deps.loaders.orderById.load(orderId)).toMatchObject({ status: 'PENDING' });
+      await updateOrderStatus(requestDeps(database.db), admin, orderId, 'PAID');
+      expect(await cancelOrder(deps, owner, orderId)).toMatchObject({ id: orderId, status: 'CANCELLED' });
+      const orderChanges = published.filter((m): m is { kind: 'order'; previousStatus: string; order: { status: string } } => (m as { kind?: string }).kind === 'order');
+      expect(orderChanges.map((c) => [c.previousStatus, c.order.status])).toEqual([['PAID', 'CANCELLED']]);
     });
 
     it.each(['SHIPPED', 'DELIVERED', 'CANCELLED'] as const)(
