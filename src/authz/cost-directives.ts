@@ -53,6 +53,15 @@ function weightOf(schema: GraphQLSchema, node: DirectableNode): number | undefin
   return typeof weight === 'number' ? weight : undefined;
 }
 
+/** The first defined value of `read` over `fields`, in order. */
+function firstOf<T>(fields: readonly GraphQLField<unknown, unknown>[], read: (field: GraphQLField<unknown, unknown>) => T | undefined): T | undefined {
+  for (const field of fields) {
+    const value = read(field);
+    if (value !== undefined) return value;
+  }
+  return undefined;
+}
+
 function isList(type: GraphQLOutputType): boolean {
   return isListType(isNonNullType(type) ? type.ofType : type);
 }
@@ -65,8 +74,11 @@ export function buildCostIndex(schema: GraphQLSchema): CostIndex {
     if (isIntrospectionType(type) || !(isObjectType(type) || isInterfaceType(type))) continue;
     for (const field of Object.values(type.getFields())) {
       const returned = getNamedType(field.type);
-      const weight = weightOf(schema, field) ?? weightOf(schema, returned) ?? (isCompositeType(returned) ? 1 : 0);
-      const listSize = getDirective(schema, field, 'listSize')?.[0];
+      // An implementing type's field without annotations of its own takes its interfaces' (the
+      // analysis costs the concrete types, so an interface's would otherwise never count).
+      const declared = [field, ...type.getInterfaces().map((i) => i.getFields()[field.name]).filter((f) => f !== undefined)];
+      const weight = firstOf(declared, (f) => weightOf(schema, f)) ?? weightOf(schema, returned) ?? (isCompositeType(returned) ? 1 : 0);
+      const listSize = firstOf(declared, (f) => getDirective(schema, f, 'listSize')?.[0]);
       const slicing = (listSize?.['slicingArguments'] as string[] | undefined) ?? [];
       for (const name of slicing) {
         if (!field.args.some((a) => a.name === name)) throw new Error(`${type.name}.${field.name}: @listSize slicing argument "${name}" is not an argument of the field`);

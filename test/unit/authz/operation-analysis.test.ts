@@ -105,3 +105,30 @@ describe('required slicing arguments (@listSize requireOneSlicingArgument, defau
     expect(checkLimits(m, DEFAULT_OPERATION_LIMITS)).toEqual([]);
   });
 });
+
+describe('cost annotations declared on an interface field', () => {
+  const sdl = `
+    interface Listing { items(first: Int): [Item!]! @listSize(slicingArguments: ["first"], requireOneSlicingArgument: false) heavy: Int @cost(weight: 50) }
+    type Item { id: ID! }
+    type Shop implements Listing { items(first: Int): [Item!]! heavy: Int }
+    type Outlet implements Listing { items(first: Int): [Item!]! @listSize(assumedSize: 3) heavy: Int @cost(weight: 2) }
+    type Query { shop: Shop outlet: Outlet listing: Listing }`;
+  const inline = makeExecutableSchema({ typeDefs: [costDirectives, sdl], resolverValidationOptions: { requireResolversToMatchSchema: 'ignore' } });
+  const cost = (source: string) => {
+    const operation = parse(source).definitions[0] as OperationDefinitionNode;
+    return analyseOperation({ schema: inline, costs: costIndexFor(inline), operation, fragments: {}, variables: {} }).measures.cost;
+  };
+
+  it('apply to an implementing type that does not declare its own', () => {
+    // Sized by first (10,000 items + the shop), not by the default list size.
+    expect(cost('{ shop { items(first: 10000) { id } } }')).toBe(cost('{ listing { items(first: 10000) { id } } }'));
+    expect(cost('{ shop { items(first: 10000) { id } } }')).toBeGreaterThanOrEqual(10_000);
+    expect(cost('{ shop { heavy } }')).toBe(cost('{ listing { heavy } }'));
+    expect(cost('{ shop { heavy } }')).toBeGreaterThanOrEqual(50);
+  });
+
+  it('give way to the implementing type\'s own', () => {
+    expect(cost('{ outlet { items(first: 10000) { id } } }')).toBeLessThan(100);
+    expect(cost('{ outlet { heavy } }')).toBeLessThan(50);
+  });
+});
