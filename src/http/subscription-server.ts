@@ -1,6 +1,6 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { type ExecutionArgs, GraphQLError, type GraphQLFormattedError, type GraphQLSchema, getOperationAST, getVariableValues, parse, specifiedRules, validate } from 'graphql';
+import { type ExecutionArgs, GraphQLError, type GraphQLFormattedError, type GraphQLSchema, getOperationAST, getVariableValues } from 'graphql';
 import { CloseCode, type Context as WsContext, type SubscribePayload } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
 import { type WebSocket, WebSocketServer } from 'ws';
@@ -10,6 +10,7 @@ import { TokenError } from '../auth/token-error.js';
 import type { AuthorizationIndex } from '../authz/authorization-index.js';
 import { FieldGuard } from '../authz/field-guard.js';
 import type { OperationAnalyzer } from '../authz/operation-analyzer.js';
+import { validatedDocuments } from '../graphql/validated-documents.js';
 import { decideOperation, rejectionErrors } from '../authz/operation-decision.js';
 import { checkLimits } from '../authz/operation-limits.js';
 import { PlanCache } from '../authz/plan-cache.js';
@@ -104,6 +105,8 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
   const mode = config.authorization.mode;
   const now = options.now ?? Date.now;
   const plans = new PlanCache();
+  // One parse and validation per distinct subscription text: a reconnecting crowd sends the same few.
+  const documents = validatedDocuments({ schema, maxTokens: config.limits.maxTokens });
   const formatInternal = internalErrorFormatter(log);
   const connections = new WeakMap<object, Connection>();
   const byContext = new WeakMap<RequestContext, Connection>();
@@ -250,15 +253,9 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
           );
           if (refusal) return [refusal];
         }
-        let document;
-        try {
-          document = parse(payload.query, { maxTokens: config.limits.maxTokens });
-        } catch (error) {
-          if (error instanceof GraphQLError) return [error];
-          throw error;
-        }
-        const validationErrors = validate(schema, document, specifiedRules);
-        if (validationErrors.length > 0) return validationErrors;
+        const validated = documents(payload.query);
+        if ('errors' in validated) return [...validated.errors];
+        const { document } = validated;
         const operation = getOperationAST(document, payload.operationName);
         if (!operation) return [new AppError(ErrorCode.BAD_REQUEST, 'Unable to identify the operation')];
         // Queries and mutations go over HTTP, where every plugin (trusted documents, caches, cost header) applies.
