@@ -32,7 +32,8 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' |
  * not with stdout `/dev/null` (docs/BENCHMARKS.md "Access log through a worker transport"); the
  * exact cause is not proven. Lines still buffered are written on process exit (pino
  * registers that) and by {@link flushLogsSync} on a fatal error and on close. Should the worker
- * fail (it cannot write stdout), the server keeps serving and says so once on stderr.
+ * fail, the server keeps serving and says so once on stderr (pino's destination in the worker
+ * drops `EPIPE`, a reader that has gone, silently).
  */
 export function createProcessLogger(level: LogLevel): PinoLogger {
   const destination = pino.transport({ target: 'pino/file', options: { destination: 1 } });
