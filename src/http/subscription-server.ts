@@ -254,7 +254,7 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
           if (refusal) return [refusal];
         }
         const validated = documents(payload.query);
-        if ('errors' in validated) return [...validated.errors];
+        if ('errors' in validated) return validated.errors;
         const { document } = validated;
         const operation = getOperationAST(document, payload.operationName);
         if (!operation) return [new AppError(ErrorCode.BAD_REQUEST, 'Unable to identify the operation')];

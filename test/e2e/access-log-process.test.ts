@@ -82,6 +82,22 @@ describe('access log of the server process', () => {
     }
   }, 60_000);
 
+  it('keeps serving when its stdout\'s reader goes away, and still stops cleanly', async () => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'rs-access-'));
+    try {
+      const server = await startMain(dataDir);
+      server.child.stdout!.destroy(); // every line from here on meets EPIPE
+      await sendRequests(server.url, 60);
+      const response = await fetch(server.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ products(first: 1) { edges { node { name } } } }' }) });
+      expect(response.status).toBe(200);
+      expect(server.child.exitCode).toBeNull();
+      server.child.kill('SIGTERM');
+      expect(await server.exited).toBe(0);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
+
   it('writes a fatal error and every access line before it, then exits 1', async () => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'rs-access-'));
     try {
