@@ -11,6 +11,20 @@ export interface JwsHeaderPolicy {
 }
 
 
+/** A compact JWS whose header passed {@link inspectJwsHeader}; nothing in it is verified yet. */
+export interface InspectedJws {
+  /** The decoded protected header. */
+  readonly header: Readonly<Record<string, unknown>>;
+  /** The header segment, base64url. */
+  readonly encodedHeader: string;
+  /** `header.payload` as it appears in the token: the JWS signing input (RFC 7515 §5.2 step 8). */
+  readonly signingInput: string;
+  /** The payload segment, base64url. */
+  readonly encodedPayload: string;
+  /** The signature segment, base64url. */
+  readonly encodedSignature: string;
+}
+
 /**
  * Cheap structural checks on a compact JWS before any key lookup or signature work: size, three
  * base64url parts, a JSON object header, `alg` on the allow-list (RFC 8725 §3.1), `typ` an access
@@ -19,7 +33,7 @@ export interface JwsHeaderPolicy {
  *
  * @throws {TokenError} `too_large`, `malformed`, `alg_not_allowed`, `wrong_type` or `crit_unsupported`.
  */
-export function inspectJwsHeader(token: string, policy: JwsHeaderPolicy): Record<string, unknown> {
+export function inspectJwsHeader(token: string, policy: JwsHeaderPolicy): InspectedJws {
   if (typeof token !== 'string') throw new TokenError('malformed');
   if (token.length > MAX_TOKEN_LENGTH) throw new TokenError('too_large');
 
@@ -37,7 +51,7 @@ export function inspectJwsHeader(token: string, policy: JwsHeaderPolicy): Record
   if (typeof fields['typ'] !== 'string' || !policy.tokenTypes.has(normalizeMediaType(fields['typ']))) {
     throw new TokenError('wrong_type');
   }
-  return fields;
+  return { header: fields, encodedHeader, signingInput: token.slice(0, encodedHeader.length + 1 + encodedPayload.length), encodedPayload, encodedSignature: signature };
 }
 
 /**

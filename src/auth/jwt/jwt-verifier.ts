@@ -1,4 +1,4 @@
-import { createLocalJWKSet, jwtVerify, type JSONWebKeySet, type JWSAlgorithm, type JWTVerifyGetKey } from 'jose';
+import { createLocalJWKSet, type CompactJWSHeaderParameters, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
 import { BackgroundRetry } from '../../lib/background-retry.js';
 import { checkIssuerAndAudience } from '../issuer-audience-check.js';
 import { ASYMMETRIC_ALGORITHMS } from '../jws-algorithms.js';
@@ -12,7 +12,8 @@ import { createRemoteKeySet, type RemoteKeySet } from './remote-key-set.js';
 import type { Metrics } from '../../lib/metrics.js';
 import { withMappedScopes, type ScopeMapper } from '../scope-map.js';
 import { AuthServiceUnavailableError, TokenError } from '../token-error.js';
-import { checkTokenTimes } from '../token-times.js';
+import { checkJwtClaims, type JwtClaimsPolicy } from './jwt-claims.js';
+import { UnusableKeyError, verifyJwsSignature } from './jws-signature.js';
 import { checkNonNegative } from '../../lib/option-checks.js';
 
 export { ASYMMETRIC_ALGORITHMS };
@@ -169,30 +170,36 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
   if (getKey === undefined) initialize().catch(() => undefined);
 
   // Built once: only the clock changes between verifications.
-  const joseOptions = Object.freeze({
+  const claimsPolicy: JwtClaimsPolicy = Object.freeze({
     issuer: options.issuer,
-    audience: typeof options.audience === 'string' ? options.audience : [...options.audience],
-    algorithms: [...settings.algorithms] as JWSAlgorithm[],
-    clockTolerance: settings.clockToleranceSec,
-    requiredClaims: settings.requiredClaims,
-    ...(settings.maxTokenAgeSec !== undefined ? { maxTokenAge: settings.maxTokenAgeSec } : {}),
+    audiences: Object.freeze(typeof options.audience === 'string' ? [options.audience] : [...options.audience]),
+    requiredClaims: Object.freeze([...settings.requiredClaims]),
+    toleranceSec: settings.clockToleranceSec,
+    maxTokenAgeSec: settings.maxTokenAgeSec,
   });
 
   return {
+    // RFC 7515 §5.2 and RFC 7519 §7.2, in jose's order: header checks, key, signature, claims.
+    // jose picks the key (kid, alg, use, key_ops, curve); node:crypto checks the signature off
+    // the event loop (see verifyJwsSignature); checkJwtClaims checks the claims as jose did.
     async verify(token) {
       // Size first: nothing is computed over an oversized input.
       if (typeof token === 'string' && token.length > MAX_TOKEN_LENGTH) throw new TokenError('too_large');
-      inspectJwsHeader(token, settings);
-      const key = getKey ?? (await keysForVerification());
-      const currentDate = now();
-      let payload: Record<string, unknown>;
+      const jws = inspectJwsHeader(token, settings);
+      const alg = jws.header['alg'] as string;
+      const getKeyFor = getKey ?? (await keysForVerification());
+      let valid: boolean;
       try {
-        ({ payload } = await jwtVerify(token, key, { ...joseOptions, currentDate }));
-        // jose compares iat with now only under maxTokenAge, and accepts any number as exp.
-        checkTokenTimes(payload, { nowSec: Math.floor(currentDate.getTime() / 1000), toleranceSec: settings.clockToleranceSec });
+        // The header is a JSON object with a string alg (inspectJwsHeader); jose checks the rest of what it reads.
+        const key = await getKeyFor(jws.header as CompactJWSHeaderParameters, { payload: jws.encodedPayload, signature: jws.encodedSignature, protected: jws.encodedHeader });
+        valid = await verifyJwsSignature(alg, key, Buffer.from(jws.signingInput, 'latin1'), Buffer.from(jws.encodedSignature, 'base64url'));
       } catch (error) {
+        // A key of the wrong type or size for the token's alg verifies nothing; jose called it malformed too.
+        if (error instanceof UnusableKeyError) throw new TokenError('malformed', { cause: error });
         throw translateJoseError(error);
       }
+      if (!valid) throw new TokenError('bad_signature');
+      const payload = checkJwtClaims(jws.encodedPayload, claimsPolicy, Math.floor(now().getTime() / 1000));
       return withMappedScopes(principalFromClaims(payload, options.issuer), options.scopeMap);
     },
     ready: initialize,
