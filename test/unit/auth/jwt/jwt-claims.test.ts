@@ -1,7 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { UnsecuredJWT } from 'jose';
 import { checkJwtClaims, type JwtClaimsPolicy } from '../../../../src/auth/jwt/jwt-claims.js';
-import { translateJoseError } from '../../../../src/auth/jwt/jose-error-translation.js';
 import { checkTokenTimes } from '../../../../src/auth/token-times.js';
 import { TokenError } from '../../../../src/auth/token-error.js';
 
@@ -84,8 +83,21 @@ describe('checkJwtClaims: the same outcome as jose\'s claim checks, over a grid 
       checkTokenTimes(payload, { nowSec: NOW, toleranceSec: 30 });
       return 'accepted';
     } catch (error) {
-      return translateJoseError(error).reason;
+      if (error instanceof TokenError) return error.reason;
+      return joseReason(error as { code?: string; claim?: string; reason?: string });
     }
+  }
+
+  // How the verifier translated jose's claim errors before checkJwtClaims.
+  function joseReason({ code, claim, reason: why }: { code?: string; claim?: string; reason?: string }): string {
+    if (code === 'ERR_JWT_EXPIRED') return claim === 'iat' ? 'too_old' : 'expired';
+    if (code !== 'ERR_JWT_CLAIM_VALIDATION_FAILED') return 'malformed';
+    if (why === 'missing') return 'missing_claim';
+    if (why === 'check_failed') {
+      const byClaim: Record<string, string> = { iat: 'issued_in_future', nbf: 'not_yet_valid', iss: 'wrong_issuer', aud: 'wrong_audience' };
+      if (claim !== undefined && byClaim[claim] !== undefined) return byClaim[claim];
+    }
+    return 'invalid_claim';
   }
 
   const absent = Symbol('absent');
