@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { calculateJwkThumbprint, compactVerify, importJWK, type JWK } from 'jose';
+import { jwkThumbprint, proofKey } from './proof-keys.js';
 import { DpopProofError } from './dpop-errors.js';
 import { decodeBase64urlJsonObject, isBase64url } from '../../lib/base64url-json.js';
 import { ASYMMETRIC_ALGORITHMS } from '../jws-algorithms.js';
 import { normalizeMediaType } from '../jwt/jws-header.js';
+import { UnusableKeyError, verifyJwsSignature } from '../jwt/jws-signature.js';
 import { checkNonNegative } from '../../lib/option-checks.js';
 
 /** The `typ` of a DPoP proof (RFC 9449 §4.2). */
@@ -95,19 +96,17 @@ export async function verifyDpopProof(proof: string, expected: DpopProofExpectat
 
   // §4.3 steps 6, 7: the signature verifies with the embedded key, which must be public.
   const jwk = publicJwk(header['jwk']);
-  let key: Awaited<ReturnType<typeof importJWK>>;
+  const jkt = jwkThumbprint(jwk);
+  const key = proofKey(jwk, jkt);
+  let valid: boolean;
   try {
-    key = await importJWK(jwk, alg);
+    valid = await verifyJwsSignature(alg, key, Buffer.from(`${parts[0]!}.${parts[1]!}`, 'latin1'), Buffer.from(parts[2]!, 'base64url'));
   } catch (cause) {
-    throw new DpopProofError('invalid_key', { cause });
+    // The embedded key is not one this alg can use: the wrong type, curve or size (RFC 7518 §3).
+    if (cause instanceof UnusableKeyError) throw new DpopProofError('invalid_key', { cause });
+    throw cause;
   }
-  if (key instanceof Uint8Array || key.type !== 'public') throw new DpopProofError('invalid_key');
-  try {
-    await compactVerify(proof, key, { algorithms: [alg] });
-  } catch (cause) {
-    const code = (cause as { code?: unknown }).code;
-    throw new DpopProofError(code === 'ERR_JWS_SIGNATURE_VERIFICATION_FAILED' ? 'bad_signature' : code === 'ERR_JWS_INVALID' ? 'malformed' : 'invalid_key', { cause });
-  }
+  if (!valid) throw new DpopProofError('bad_signature');
 
   // §4.3 step 3: every required claim, with its type, before comparing any of them.
   const jti = requiredString(claims, 'jti');
@@ -131,12 +130,6 @@ export async function verifyDpopProof(proof: string, expected: DpopProofExpectat
   // §4.3 step 12: the proof was made for this access token.
   if (ath !== accessTokenHash(expected.accessToken)) throw new DpopProofError('ath_mismatch');
 
-  let jkt: string;
-  try {
-    jkt = await calculateJwkThumbprint(jwk, 'sha256');
-  } catch (cause) {
-    throw new DpopProofError('invalid_key', { cause });
-  }
   return Object.freeze({ jkt, jti, issuedAt: iat, acceptableUntil: iat + windowSec });
 }
 
@@ -179,12 +172,15 @@ function decodeJsonObject(part: string): Record<string, unknown> {
 }
 
 /** RFC 9449 §4.2: `jwk` is the public key; §4.3 step 7: it must not contain a private key. */
-function publicJwk(value: unknown): JWK {
+function publicJwk(value: unknown): Readonly<Record<string, unknown>> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new DpopProofError('invalid_key');
   const jwk = value as Record<string, unknown>;
   if (PRIVATE_MEMBERS.some((member) => Object.hasOwn(jwk, member))) throw new DpopProofError('private_key');
   if (typeof jwk['kty'] !== 'string' || !ASYMMETRIC_KEY_TYPES.has(jwk['kty'])) throw new DpopProofError('invalid_key');
-  return jwk as JWK;
+  // RFC 7517 §4.3: a key whose stated operations leave out verifying may not verify (as jose's import refused it).
+  const operations = jwk['key_ops'];
+  if (operations !== undefined && !(Array.isArray(operations) && operations.includes('verify'))) throw new DpopProofError('invalid_key');
+  return jwk;
 }
 
 function requiredString(claims: Record<string, unknown>, name: string): string {

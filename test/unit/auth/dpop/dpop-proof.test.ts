@@ -116,6 +116,23 @@ describe('verifyDpopProof (RFC 9449 §4.3)', () => {
       expect(await reasonOf(verifyDpopProof(await proof({ header: { jwk } }), EXPECTED, OPTIONS))).toBe('invalid_key');
     });
 
+    it('honours the jwk\'s key_ops: a key not stated for verifying is refused (RFC 7517 §4.3)', async () => {
+      const withOps = (key_ops: unknown) => proof({ header: { jwk: { ...es256.publicJwk, key_ops } } });
+      expect(await reasonOf(verifyDpopProof(await withOps(['verify']), EXPECTED, OPTIONS))).toBe('accepted');
+      expect(await reasonOf(verifyDpopProof(await withOps(['sign']), EXPECTED, OPTIONS))).toBe('invalid_key');
+      expect(await reasonOf(verifyDpopProof(await withOps('verify'), EXPECTED, OPTIONS))).toBe('invalid_key');
+    });
+
+    it('refuses a key the alg cannot use: an X25519 jwk with EdDSA, a P-256 jwk with ES384', async () => {
+      // Built by hand: jose will not sign with a key that does not fit alg. The key is refused before the signature matters.
+      const claims = b64({ htm: 'POST', htu: URL_, iat: NOW_SEC, jti: 'x', ath: accessTokenHash(TOKEN) });
+      const unsigned = (header: Record<string, unknown>) => `${b64({ typ: 'dpop+jwt', ...header })}.${claims}.c2ln`;
+      const x25519 = generateKeyPairSync('x25519').publicKey.export({ format: 'jwk' });
+      expect(await reasonOf(verifyDpopProof(unsigned({ alg: 'EdDSA', jwk: x25519 }), EXPECTED, OPTIONS))).toBe('invalid_key');
+      expect(await reasonOf(verifyDpopProof(unsigned({ alg: 'ES384', jwk: es256.publicJwk }), EXPECTED, OPTIONS))).toBe('invalid_key');
+      expect(await reasonOf(verifyDpopProof(unsigned({ alg: 'ES256', jwk: es256.publicJwk }), EXPECTED, OPTIONS))).toBe('bad_signature');
+    });
+
     it('refuses a key that does not fit alg (an RSA jwk with ES256)', async () => {
       const rsa = await createDpopKey('RS256');
       expect(await reasonOf(verifyDpopProof(await proof({ header: { jwk: rsa.publicJwk } }), EXPECTED, OPTIONS))).toBe('invalid_key');
