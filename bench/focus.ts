@@ -10,9 +10,12 @@
  * VARIANTS (JSON object of name → extra server variables; default
  * `{"shipped":{},"warn":{"LOG_LEVEL":"warn"}}`), PEER (0: without Mercurius), ROUNDS (4), SEC (4 s
  * per round), CONNECTIONS (32), BENCH_NODE_ARGS (extra node options for every server, e.g.
- * `--cpu-prof --cpu-prof-dir=/tmp/prof`). Figures are printed, never asserted.
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof`), TOKEN_ALG (`ES256`, the development issuer's default, or
+ * `RS256`: every server then trusts an RSA key, and every token, fresh or not, is RS256). Figures
+ * are printed, never asserted.
  */
-import { rmSync } from 'node:fs';
+import { generateKeyPairSync } from 'node:crypto';
+import { rmSync, writeFileSync } from 'node:fs';
 import { loadConfig } from '../src/config.js';
 import { loadOrCreateDevIssuer } from '../src/dev-issuer/dev-issuer.js';
 import { buildForBench } from './lib/build.js';
@@ -30,6 +33,7 @@ const withPeer = process.env['PEER'] !== '0';
 const rounds = Number(process.env['ROUNDS'] ?? 4);
 const seconds = Number(process.env['SEC'] ?? 4);
 const connections = Number(process.env['CONNECTIONS'] ?? 32);
+const tokenAlg = process.env['TOKEN_ALG'] ?? 'ES256';
 const FRESH_TOKENS = 20_000; // larger than the verified-token cache (10,000), as in npm run bench
 
 const log = (line: string) => process.stdout.write(`${line}\n`);
@@ -61,6 +65,13 @@ async function main(): Promise<void> {
   buildForBench();
   const sharedDir = benchDataDir('issuer');
   const shared: TokenSettings = tokenSettings(loadConfig(benchEnv(sharedDir), PROJECT_ROOT));
+  if (tokenAlg === 'RS256') {
+    // The development issuer signs with whatever private JWK its key file holds (RS256 for RSA).
+    const jwk = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ format: 'jwk' });
+    writeFileSync(shared.keyFile, JSON.stringify({ ...jwk, alg: 'RS256', kid: 'bench-rs256' }), { mode: 0o600 });
+  } else if (tokenAlg !== 'ES256') {
+    throw new Error(`TOKEN_ALG: ${JSON.stringify(tokenAlg)} is neither ES256 nor RS256`);
+  }
   const issuer = await loadOrCreateDevIssuer(shared);
   const user = BENCH_USERS[0];
   const sign = (scope: string) => issuer.sign({ sub: user.subject, name: user.name, scope, expiresInSec: 4 * 3600 });
@@ -77,7 +88,7 @@ async function main(): Promise<void> {
       Q2: async () => ({ operation: Q2 }),
       Q3: async () => ({ operation: Q3 }),
       Q4: async () => ({ operation: Q4 }),
-      fresh: async () => ({ operation: { ...Q1, id: 'Q1 fresh ES256 tokens' }, tokens: await Promise.all(Array.from({ length: FRESH_TOKENS }, () => sign('read:profile read:orders'))) }),
+      fresh: async () => ({ operation: { ...Q1, id: `Q1 fresh ${tokenAlg} tokens` }, tokens: await Promise.all(Array.from({ length: FRESH_TOKENS }, () => sign('read:profile read:orders'))) }),
       users: async () => ({
         operation: manyUsersQ2,
         tokens: await Promise.all(Array.from({ length: MANY_USERS }, (_, i) => issuer.sign({ sub: manyUser(i).subject, name: manyUser(i).name, scope: 'read:profile read:orders', expiresInSec: 4 * 3600 }))),
