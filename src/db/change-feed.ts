@@ -30,6 +30,14 @@ export interface ChangeFeed {
   transaction<T>(db: Kysely<DatabaseSchema>, work: (trx: Transaction<DatabaseSchema>, publish: Publish) => Promise<T>): Promise<T>;
   /** Every delivered message, in commit order; returns the unsubscribe function. */
   listen(listener: (message: unknown) => void): () => void;
+  /**
+   * Calls `listener` each time delivery stops (PostgreSQL: the LISTEN connection is lost): changes
+   * committed from then until {@link ChangeFeed.delivering} is true again are never delivered.
+   * Returns the unsubscribe function.
+   */
+  onInterrupted(listener: () => void): () => void;
+  /** Whether committed changes are being delivered now (PostgreSQL: LISTEN is in place; SQLite: always). */
+  delivering(): boolean;
   /** Resolves once the feed receives (PostgreSQL: LISTEN has been issued). */
   ready(): Promise<void>;
   close(): Promise<void>;
@@ -84,6 +92,8 @@ function localFeed(relay: ChangeRelay | undefined): ChangeFeed {
       return result;
     },
     listen: (listener) => listeners.add(listener),
+    onInterrupted: () => () => undefined,
+    delivering: () => true,
     ready: async () => undefined,
     close: async () => undefined,
   };
@@ -97,6 +107,7 @@ const CHANNEL_SQL = `'orders_changes_' || substr(md5(current_schema()), 1, 16)`;
 
 function postgresFeed(config: Extract<DatabaseConfig, { kind: 'postgres' }>, options: ChangeFeedOptions): ChangeFeed {
   const listeners = new Listeners();
+  const interruptions = new Set<() => void>();
   const reconnectDelayMs = options.reconnectDelayMs ?? 1000;
   let client: pg.Client | undefined;
   let closed = false;
@@ -128,6 +139,7 @@ function postgresFeed(config: Extract<DatabaseConfig, { kind: 'postgres' }>, opt
     c.on('end', () => {
       if (closed) return;
       client = undefined;
+      for (const listener of [...interruptions]) listener();
       options.onConnectionChange?.('lost');
       scheduleReconnect();
     });
@@ -163,6 +175,11 @@ function postgresFeed(config: Extract<DatabaseConfig, { kind: 'postgres' }>, opt
       );
     },
     listen: (listener) => listeners.add(listener),
+    onInterrupted(listener) {
+      interruptions.add(listener);
+      return () => interruptions.delete(listener);
+    },
+    delivering: () => client !== undefined,
     ready: () => started,
     async close() {
       closed = true;

@@ -1,5 +1,17 @@
 import type { ChangeFeed } from '../../db/change-feed.js';
 import { type DomainChange, isDomainChange } from '../../domain/orders/order-events.js';
+import { AppError, ErrorCode } from '../../errors.js';
+
+/**
+ * Ends a subscription whose events stopped arriving (the database's change delivery was
+ * interrupted): changes committed meanwhile will never reach it, so the client must subscribe
+ * again and read the current state.
+ */
+export class EventsInterruptedError extends AppError {
+  constructor() {
+    super(ErrorCode.SERVICE_UNAVAILABLE, 'Event delivery was interrupted and changes may have been missed: subscribe again and read the current state', { reason: 'events_interrupted' });
+  }
+}
 
 /** Options of one {@link ChangeHub.watch}. */
 export interface WatchOptions<T extends DomainChange> {
@@ -17,12 +29,20 @@ export interface WatchOptions<T extends DomainChange> {
  */
 export class ChangeHub {
   readonly #watchers = new Set<(change: DomainChange) => void>();
+  readonly #interrupts = new Set<() => void>();
+  readonly #feed: Pick<ChangeFeed, 'delivering'>;
   readonly #unlisten: () => void;
+  readonly #unInterrupted: () => void;
 
-  constructor(feed: Pick<ChangeFeed, 'listen'>) {
+  constructor(feed: Pick<ChangeFeed, 'listen' | 'onInterrupted' | 'delivering'>) {
+    this.#feed = feed;
     this.#unlisten = feed.listen((message) => {
       if (!isDomainChange(message)) return;
       for (const watcher of this.#watchers) watcher(message);
+    });
+    // Every watch ends with EventsInterruptedError after the changes queued before the interruption.
+    this.#unInterrupted = feed.onInterrupted(() => {
+      for (const interrupt of [...this.#interrupts]) interrupt();
     });
   }
 
@@ -31,12 +51,23 @@ export class ChangeHub {
     return this.#watchers.size;
   }
 
-  /** The accepted changes committed from now on, in commit order, until `return()` or overflow. */
+  /**
+   * The accepted changes committed from now on, in commit order, until `return()` or overflow.
+   * When delivery is interrupted the generator yields what was queued, then throws
+   * {@link EventsInterruptedError}.
+   *
+   * @throws {AppError} `SERVICE_UNAVAILABLE` (reason `events_unavailable`) while changes are not being delivered.
+   */
   watch<T extends DomainChange>(options: WatchOptions<T>): AsyncGenerator<T, void, undefined> {
+    if (!this.#feed.delivering()) {
+      throw new AppError(ErrorCode.SERVICE_UNAVAILABLE, 'Live events are unavailable right now: subscribe again shortly', { reason: 'events_unavailable' });
+    }
     const queue: T[] = [];
     let wake: (() => void) | undefined;
     let ended = false;
+    let interrupted = false;
     const watchers = this.#watchers;
+    const interrupts = this.#interrupts;
     const watcher = (change: DomainChange) => {
       if (ended || !options.accept(change)) return;
       if (queue.length >= options.maxQueued) {
@@ -51,9 +82,18 @@ export class ChangeHub {
       ended = true;
       queue.length = 0;
       watchers.delete(watcher);
+      interrupts.delete(interrupt);
+      wake?.();
+    };
+    // Stops taking changes but keeps those queued: they were committed and are delivered first.
+    const interrupt = () => {
+      interrupted = true;
+      watchers.delete(watcher);
+      interrupts.delete(interrupt);
       wake?.();
     };
     watchers.add(watcher);
+    interrupts.add(interrupt);
     async function* changes(): AsyncGenerator<T, void, undefined> {
       try {
         for (;;) {
@@ -63,6 +103,7 @@ export class ChangeHub {
             continue;
           }
           if (ended) return;
+          if (interrupted) throw new EventsInterruptedError();
           await new Promise<void>((resolve) => (wake = resolve));
           wake = undefined;
         }
@@ -82,6 +123,8 @@ export class ChangeHub {
 
   close(): void {
     this.#unlisten();
+    this.#unInterrupted();
     for (const watcher of [...this.#watchers]) this.#watchers.delete(watcher);
+    this.#interrupts.clear();
   }
 }

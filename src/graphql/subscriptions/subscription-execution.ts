@@ -1,4 +1,4 @@
-import { type ExecutionArgs, type ExecutionResult, createSourceEventStream, execute } from 'graphql';
+import { type ExecutionArgs, type ExecutionResult, GraphQLError, createSourceEventStream, execute } from 'graphql';
 
 /** Options of {@link subscribeWithFreshContexts}. */
 export interface FreshContextOptions {
@@ -27,6 +27,14 @@ export async function subscribeWithFreshContexts(args: ExecutionArgs, options: F
         if (!options.mayDeliver()) return;
         yield await execute({ ...args, rootValue: payload, contextValue: options.eventContext() });
       }
+    } catch (error) {
+      // A stream that ends with a coded error (its events were interrupted) ends the subscription
+      // with that error as its last result, then completes; anything else is a fault.
+      if (error instanceof GraphQLError) {
+        yield { errors: [error] };
+        return;
+      }
+      throw error;
     } finally {
       await (source as { return?: () => Promise<unknown> }).return?.();
     }

@@ -56,6 +56,8 @@ describe.each(databaseTargets())('order lifecycle on $name', (target) => {
         kind: 'local',
         transaction: (db, work) => db.transaction().execute((trx) => work(trx, async (message) => void published.push(message))),
         listen: () => () => undefined,
+        onInterrupted: () => () => undefined,
+        delivering: () => true,
         ready: async () => undefined,
         close: async () => undefined,
       };
