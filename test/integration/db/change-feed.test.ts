@@ -37,6 +37,40 @@ describe.each(databaseTargets())('change feed ($name)', (target) => {
     expect(atWriter).toEqual([{ n: 2 }]);
     if (other !== writer) expect(atOther).toEqual([{ n: 2 }]);
   });
+
+  (target.name === 'postgres' ? it : it.skip)('tells when delivery stops (LISTEN connection lost) and when it is back', async () => {
+    const db = await openTestDatabase(target);
+    const searchPath = await currentSchema(db);
+    const feed = createChangeFeed({ kind: 'postgres', url: target.url!, searchPath }, { reconnectDelayMs: 50 });
+    opened.push({ db, feeds: [feed] });
+    await feed.ready();
+    expect(feed.delivering()).toBe(true);
+    let interruptions = 0;
+    const stop = feed.onInterrupted(() => (interruptions += 1));
+    const received: unknown[] = [];
+    feed.listen((m) => received.push(m));
+    const { sql } = await import('kysely');
+    // Only this feed's connection: its LISTEN names the channel of this test's own schema.
+    await sql`select pg_terminate_backend(pid) from pg_stat_activity where query = 'listen orders_changes_' || substr(md5(current_schema()), 1, 16) and pid <> pg_backend_pid()`.execute(db.db);
+    await until(() => interruptions === 1, 'the interruption');
+    expect(feed.delivering()).toBe(false);
+    await until(() => feed.delivering(), 'the LISTEN connection back');
+    await feed.transaction(db.db, async (_trx, publish) => publish({ n: 3 }));
+    await until(() => received.length >= 1, 'a message after the reconnect');
+    expect(received).toEqual([{ n: 3 }]);
+    stop();
+    expect(interruptions).toBe(1);
+  });
+
+  (target.name === 'sqlite' ? it : it.skip)('on SQLite always delivers and never tells an interruption', async () => {
+    const feed = createChangeFeed({ kind: 'sqlite', filename: ':memory:' });
+    expect(feed.delivering()).toBe(true);
+    const stop = feed.onInterrupted(() => {
+      throw new Error('never called');
+    });
+    stop();
+    await feed.close();
+  });
 });
 
 async function currentSchema(db: TestDatabase): Promise<string> {
