@@ -57,6 +57,8 @@ const target = postgresTarget();
     expect(last.data ?? null).toBeNull();
     expect(last.errors?.map((e) => [e.extensions?.['code'], e.extensions?.['reason']])).toEqual([['SERVICE_UNAVAILABLE', 'events_interrupted']]);
     expect(last.errors?.[0]?.message).toMatch(/subscribe again/i);
+    // The ended subscription no longer counts against the connection's and the subject's limits.
+    await until(() => server.subscriptions.active === 0, 'the ended subscription to be released');
 
     // Once the LISTEN connection is back (it reconnects after a second), a new subscription gets
     // the changes committed from then on. Until then a subscribe is refused with the same code.
