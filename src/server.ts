@@ -123,7 +123,7 @@ async function startHttp(config: Config, deps: ServerDeps, database: Database): 
   let metricsServer: MetricsServer | undefined;
   let draining = false;
   const changes = changeFeedFor(config, deps, app.log);
-  const hub = new ChangeHub(changes);
+  const hub = new ChangeHub(changes, (ended) => instruments.subscriptionsInterrupted(ended));
   // Before the HTTP server closes (it waits for open sockets): every WebSocket gets 1001.
   app.addHook('preClose', async () => {
     await subscriptions?.dispose();

@@ -23,6 +23,8 @@ export interface Metrics {
   introspection(issuer: string, outcome: 'active' | 'inactive' | 'failed' | 'cache_hit'): void;
   /** An operation refused by an operation limit (`maxDepth`, `maxCost`, …; `mode` measure counts what would be). */
   limitRefused(limit: string): void;
+  /** Subscriptions ended because committed changes stopped being delivered (the LISTEN connection was lost). */
+  subscriptionsInterrupted(count: number): void;
 }
 
 /** `query`, `mutation`, `subscription`, or `unknown` (not parsed, refused before, a batch). */
@@ -56,6 +58,7 @@ export const NO_METRICS: Metrics = Object.freeze({
   jwksFetch: () => undefined,
   introspection: () => undefined,
   limitRefused: () => undefined,
+  subscriptionsInterrupted: () => undefined,
 });
 
 /** The outcome label of an HTTP status and whether the body had data and errors. */

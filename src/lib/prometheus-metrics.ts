@@ -58,6 +58,7 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions): Prom
   });
   const introspectionHits = new Counter({ name: 'oauth_introspection_cache_hits_total', help: 'Introspection results served from the (shared) cache.', labelNames: ['issuer'], registers });
   const limitRefusals = new Counter({ name: 'graphql_limit_refusals_total', help: 'Operations refused by an operation limit, by the limit.', labelNames: ['limit'], registers });
+  const interrupted = new Counter({ name: 'subscriptions_interrupted_total', help: 'Subscriptions ended because committed changes stopped being delivered (the LISTEN connection was lost).', registers });
   if (options.pool !== undefined) {
     const pool = options.pool;
     new Gauge({
@@ -98,6 +99,9 @@ export function createPrometheusMetrics(options: PrometheusMetricsOptions): Prom
     introspection(issuer, outcome) {
       if (outcome === 'cache_hit') introspectionHits.inc({ issuer: issuers(issuer) });
       else introspections.inc({ issuer: issuers(issuer), outcome });
+    },
+    subscriptionsInterrupted(count) {
+      if (count > 0) interrupted.inc(count);
     },
     limitRefused(limit) {
       limitRefusals.inc({ limit: limits(limit) });

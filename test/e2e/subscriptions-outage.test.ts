@@ -28,7 +28,7 @@ const target = postgresTarget();
     as = await startAuthorizationServer({ audience: AUDIENCE, scopes: SCOPES });
     const scratch = await createScratchDatabase(target!.url!, 'outage');
     database = { ...scratch, name: new URL(scratch.url).pathname.slice(1) };
-    server = await startHttpServer({ OAUTH_ISSUER: as.issuer, OAUTH_AUDIENCE: AUDIENCE, DATABASE_URL: database.url });
+    server = await startHttpServer({ OAUTH_ISSUER: as.issuer, OAUTH_AUDIENCE: AUDIENCE, DATABASE_URL: database.url, METRICS_PORT: '0' });
   });
 
   afterAll(async () => {
@@ -59,6 +59,8 @@ const target = postgresTarget();
     expect(last.errors?.[0]?.message).toMatch(/subscribe again/i);
     // The ended subscription no longer counts against the connection's and the subject's limits.
     await until(() => server.subscriptions.active === 0, 'the ended subscription to be released');
+    const scrape = await (await fetch(`${server.metricsUrl!}/metrics`)).text();
+    expect(scrape).toMatch(/^subscriptions_interrupted_total 1$/m);
 
     // Once the LISTEN connection is back (it reconnects after a second), a new subscription gets
     // the changes committed from then on. Until then a subscribe is refused with the same code.

@@ -34,7 +34,8 @@ export class ChangeHub {
   readonly #unlisten: () => void;
   readonly #unInterrupted: () => void;
 
-  constructor(feed: Pick<ChangeFeed, 'listen' | 'onInterrupted' | 'delivering'>) {
+  /** @param onInterrupted Told how many watches an interruption ended (for the metric). */
+  constructor(feed: Pick<ChangeFeed, 'listen' | 'onInterrupted' | 'delivering'>, onInterrupted?: (ended: number) => void) {
     this.#feed = feed;
     this.#unlisten = feed.listen((message) => {
       if (!isDomainChange(message)) return;
@@ -42,7 +43,9 @@ export class ChangeHub {
     });
     // Every watch ends with EventsInterruptedError after the changes queued before the interruption.
     this.#unInterrupted = feed.onInterrupted(() => {
-      for (const interrupt of [...this.#interrupts]) interrupt();
+      const ended = [...this.#interrupts];
+      for (const interrupt of ended) interrupt();
+      onInterrupted?.(ended.length);
     });
   }
 

@@ -47,7 +47,8 @@ async function drain(stream: AsyncGenerator<ProductChange, void, undefined>): Pr
 describe('ChangeHub when delivery is interrupted', () => {
   it('delivers what was queued, then ends every watch with EventsInterruptedError (SERVICE_UNAVAILABLE, events_interrupted)', async () => {
     const feed = fakeFeed();
-    const hub = new ChangeHub(feed);
+    const counted: number[] = [];
+    const hub = new ChangeHub(feed, (ended) => counted.push(ended));
     const a = hub.watch(watchOptions);
     const b = hub.watch(watchOptions);
     feed.emit(product(1));
@@ -61,6 +62,7 @@ describe('ChangeHub when delivery is interrupted', () => {
       expect((r.error as AppError).extensions).toEqual({ code: 'SERVICE_UNAVAILABLE', reason: 'events_interrupted' });
     }
     expect(hub.size).toBe(0);
+    expect(counted).toEqual([2]);
   });
 
   it('ends a watch that is waiting for its next change', async () => {
