@@ -142,3 +142,21 @@ export class DatabaseUnavailableError extends AppError {
     this.name = 'DatabaseUnavailableError';
   }
 }
+
+/**
+ * Live events stopped arriving (the database's change delivery was interrupted): changes committed
+ * meanwhile will never reach the subscription, so it ends and the client subscribes again and
+ * reads the current state.
+ */
+export class EventsInterruptedError extends AppError {
+  constructor() {
+    super(ErrorCode.SERVICE_UNAVAILABLE, 'Event delivery was interrupted and changes may have been missed: subscribe again and read the current state', { reason: 'events_interrupted' });
+  }
+}
+
+/** A subscribe while committed changes are not being delivered: it would miss them. */
+export class EventsUnavailableError extends AppError {
+  constructor() {
+    super(ErrorCode.SERVICE_UNAVAILABLE, 'Live events are unavailable right now: subscribe again shortly', { reason: 'events_unavailable' });
+  }
+}

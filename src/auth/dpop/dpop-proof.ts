@@ -100,7 +100,7 @@ export async function verifyDpopProof(proof: string, expected: DpopProofExpectat
   const key = proofKey(jwk, jkt);
   let valid: boolean;
   try {
-    valid = await verifyJwsSignature(alg, key, Buffer.from(`${parts[0]!}.${parts[1]!}`, 'latin1'), Buffer.from(parts[2]!, 'base64url'));
+    valid = await verifyJwsSignature(alg, key, proof.slice(0, proof.lastIndexOf('.')), parts[2]!);
   } catch (cause) {
     // The embedded key is not one this alg can use: the wrong type, curve or size (RFC 7518 §3).
     if (cause instanceof UnusableKeyError) throw new DpopProofError('invalid_key', { cause });

@@ -84,20 +84,17 @@ const keyObjects = new WeakMap<CryptoKey, KeyObject>();
  * jose requires.
  *
  * @param alg The JWS `alg`, already on the caller's allow-list.
- * @param signingInput The ASCII bytes of `BASE64URL(header) '.' BASE64URL(payload)`.
- * @param signature The decoded signature (for ES*, `r || s` as RFC 7518 §3.4 defines it).
+ * @param signingInput `BASE64URL(header) '.' BASE64URL(payload)` as it appears in the compact JWS (ASCII).
+ * @param encodedSignature The signature segment, base64url (for ES*, `r || s` as RFC 7518 §3.4 defines it).
  * @returns whether the signature is valid; false also when node:crypto refuses the signature's form.
  * @throws {UnusableKeyError} when the key cannot be used for `alg` (nothing is verified then).
  */
-export function verifyJwsSignature(alg: string, key: unknown, signingInput: Uint8Array, signature: Uint8Array): Promise<boolean> {
+export async function verifyJwsSignature(alg: string, key: unknown, signingInput: string, encodedSignature: string): Promise<boolean> {
   const entry = Object.hasOwn(ALGORITHMS, alg) ? ALGORITHMS[alg] : undefined;
-  if (entry === undefined) return Promise.reject(new UnusableKeyError(alg));
-  let keyObject: KeyObject;
-  try {
-    keyObject = usableKey(entry, alg, key);
-  } catch (error) {
-    return Promise.reject(error);
-  }
+  if (entry === undefined) throw new UnusableKeyError(alg);
+  const keyObject = usableKey(entry, alg, key);
+  const data = Buffer.from(signingInput, 'latin1');
+  const signature = Buffer.from(encodedSignature, 'base64url');
   const input: KeyLike | VerifyKeyObjectInput | VerifyPublicKeyInput =
     entry.curve !== undefined
       ? { key: keyObject, dsaEncoding: 'ieee-p1363' }
@@ -106,7 +103,7 @@ export function verifyJwsSignature(alg: string, key: unknown, signingInput: Uint
         : keyObject;
   return new Promise((resolve) => {
     try {
-      verify(entry.hash, signingInput, input, signature, (error, valid) => resolve(error === null && valid));
+      verify(entry.hash, data, input, signature, (error, valid) => resolve(error === null && valid));
     } catch {
       // A signature node:crypto refuses to parse is not a valid signature.
       resolve(false);

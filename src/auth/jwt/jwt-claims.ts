@@ -1,4 +1,4 @@
-import { isUtf8 } from 'node:buffer';
+import { decodeBase64urlJsonObject } from '../../lib/base64url-json.js';
 import { TokenError } from '../token-error.js';
 import { checkTokenTimes } from '../token-times.js';
 
@@ -34,16 +34,8 @@ export interface JwtClaimsPolicy {
  * @throws {TokenError}
  */
 export function checkJwtClaims(encodedPayload: string, policy: JwtClaimsPolicy, nowSec: number): Record<string, unknown> {
-  const bytes = Buffer.from(encodedPayload, 'base64url');
-  if (!isUtf8(bytes)) throw new TokenError('malformed');
-  let claims: unknown;
-  try {
-    claims = JSON.parse(bytes.toString('utf8'));
-  } catch {
-    throw new TokenError('malformed');
-  }
-  if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) throw new TokenError('malformed');
-  const set = claims as Record<string, unknown>;
+  const set = decodeBase64urlJsonObject(encodedPayload, { strictUtf8: true });
+  if (set === undefined) throw new TokenError('malformed');
 
   for (const name of policy.requiredClaims) if (!Object.hasOwn(set, name)) throw new TokenError('missing_claim');
   if (!Object.hasOwn(set, 'iss') || !Object.hasOwn(set, 'aud')) throw new TokenError('missing_claim');

@@ -192,7 +192,7 @@ export function createTokenVerifier(options: TokenVerifierOptions): TokenVerifie
       try {
         // The header is a JSON object with a string alg (inspectJwsHeader); jose checks the rest of what it reads.
         const key = await getKeyFor(jws.header as CompactJWSHeaderParameters, { payload: jws.encodedPayload, signature: jws.encodedSignature, protected: jws.encodedHeader });
-        valid = await verifyJwsSignature(alg, key, Buffer.from(jws.signingInput, 'latin1'), Buffer.from(jws.encodedSignature, 'base64url'));
+        valid = await verifyJwsSignature(alg, key, jws.signingInput, jws.encodedSignature);
       } catch (error) {
         // A key of the wrong type or size for the token's alg verifies nothing; jose called it malformed too.
         if (error instanceof UnusableKeyError) throw new TokenError('malformed', { cause: error });

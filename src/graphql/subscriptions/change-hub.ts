@@ -1,17 +1,6 @@
 import type { ChangeFeed } from '../../db/change-feed.js';
 import { type DomainChange, isDomainChange } from '../../domain/orders/order-events.js';
-import { AppError, ErrorCode } from '../../errors.js';
-
-/**
- * Ends a subscription whose events stopped arriving (the database's change delivery was
- * interrupted): changes committed meanwhile will never reach it, so the client must subscribe
- * again and read the current state.
- */
-export class EventsInterruptedError extends AppError {
-  constructor() {
-    super(ErrorCode.SERVICE_UNAVAILABLE, 'Event delivery was interrupted and changes may have been missed: subscribe again and read the current state', { reason: 'events_interrupted' });
-  }
-}
+import { EventsInterruptedError, EventsUnavailableError } from '../../errors.js';
 
 /** Options of one {@link ChangeHub.watch}. */
 export interface WatchOptions<T extends DomainChange> {
@@ -59,12 +48,10 @@ export class ChangeHub {
    * When delivery is interrupted the generator yields what was queued, then throws
    * {@link EventsInterruptedError}.
    *
-   * @throws {AppError} `SERVICE_UNAVAILABLE` (reason `events_unavailable`) while changes are not being delivered.
+   * @throws {EventsUnavailableError} while changes are not being delivered.
    */
   watch<T extends DomainChange>(options: WatchOptions<T>): AsyncGenerator<T, void, undefined> {
-    if (!this.#feed.delivering()) {
-      throw new AppError(ErrorCode.SERVICE_UNAVAILABLE, 'Live events are unavailable right now: subscribe again shortly', { reason: 'events_unavailable' });
-    }
+    if (!this.#feed.delivering()) throw new EventsUnavailableError();
     const queue: T[] = [];
     let wake: (() => void) | undefined;
     let ended = false;
@@ -81,19 +68,20 @@ export class ChangeHub {
       queue.push(change);
       wake?.();
     };
-    const end = () => {
-      ended = true;
-      queue.length = 0;
+    const detach = () => {
       watchers.delete(watcher);
       interrupts.delete(interrupt);
       wake?.();
     };
+    const end = () => {
+      ended = true;
+      queue.length = 0;
+      detach();
+    };
     // Stops taking changes but keeps those queued: they were committed and are delivered first.
     const interrupt = () => {
       interrupted = true;
-      watchers.delete(watcher);
-      interrupts.delete(interrupt);
-      wake?.();
+      detach();
     };
     watchers.add(watcher);
     interrupts.add(interrupt);

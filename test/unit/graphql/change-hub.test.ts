@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { ChangeHub, EventsInterruptedError } from '../../../src/graphql/subscriptions/change-hub.js';
+import { ChangeHub } from '../../../src/graphql/subscriptions/change-hub.js';
 import type { DomainChange, ProductChange } from '../../../src/domain/orders/order-events.js';
-import { AppError } from '../../../src/errors.js';
+import { AppError, EventsInterruptedError } from '../../../src/errors.js';
 
 /** A change feed whose delivery the test switches off and on. */
 function fakeFeed() {

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import type { JWTPayload } from 'jose';
+import { createSign, generateKeyPairSync } from 'node:crypto';
+import type { JWK, JWTPayload } from 'jose';
 import { MAX_TOKEN_LENGTH } from '../../../../src/auth/token-limits.js';
 import { TokenError } from '../../../../src/auth/token-error.js';
 import { createTokenVerifier, type TokenVerifierOptions } from '../../../../src/auth/jwt/jwt-verifier.js';
@@ -131,6 +132,25 @@ describe('createTokenVerifier: forged and invalid tokens', () => {
     const [header, , signature] = (await signToken(claims(), { key: rsa })).split('.');
     const forged = `${header}.${Buffer.from(JSON.stringify(claims({ scope: 'admin' }))).toString('base64url')}.${signature}`;
     expect(await reasonOf(verifier().verify(forged))).toBe('bad_signature');
+  });
+
+  it('refuses a token signed by an RSA key under 2048 bits in the key set (RFC 7518 §3.3), and one whose verified payload is not UTF-8', async () => {
+    // Signed with node:crypto: jose refuses to sign with such a key.
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 1024 });
+    const weakJwk = { ...publicKey.export({ format: 'jwk' }), kid: 'weak', alg: 'RS256', use: 'sig' };
+    const sign = (payload: string) => {
+      const input = `${Buffer.from(JSON.stringify({ alg: 'RS256', kid: 'weak', typ: 'at+jwt' })).toString('base64url')}.${payload}`;
+      return `${input}.${createSign('RSA-SHA256').update(input).sign(privateKey).toString('base64url')}`;
+    };
+    const weak = verifier({ keys: { keys: [weakJwk as JWK] } });
+    expect(await reasonOf(weak.verify(sign(Buffer.from(JSON.stringify(claims())).toString('base64url'))))).toBe('malformed');
+
+    const notUtf8 = Buffer.concat([Buffer.from('{"iss":"'), Buffer.from([0xff]), Buffer.from('"}')]).toString('base64url');
+    const input = `${Buffer.from(JSON.stringify({ alg: 'RS256', kid: 'rsa-2048', typ: 'at+jwt' })).toString('base64url')}.${notUtf8}`;
+    const strong = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const strongJwk = { ...strong.publicKey.export({ format: 'jwk' }), kid: 'rsa-2048', alg: 'RS256', use: 'sig' };
+    const token = `${input}.${createSign('RSA-SHA256').update(input).sign(strong.privateKey).toString('base64url')}`;
+    expect(await reasonOf(verifier({ keys: { keys: [strongJwk as JWK] } }).verify(token))).toBe('malformed');
   });
 
   it.each([
